@@ -60,6 +60,11 @@ export interface FieldDef {
    * directly in the parent object on the JSON side (e.g. Probe's ProbeHandler, Volume's VolumeSource).
    */
   inline?: boolean;
+  /**
+   * The Go type, when it is not the one `type` implies (named types such as `v1.Protocol` or
+   * `v1.ResourceList`); decoding errors name the Go type, as the real apiserver does.
+   */
+  goType?: string;
   description?: string;
 }
 
