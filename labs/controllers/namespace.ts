@@ -203,15 +203,16 @@ export class NamespaceController implements Controller {
   /** The namespace's `finalize` step: drop the `kubernetes` finalizer so the delete completes. */
   private finalize(ns: KObject): void {
     try {
-      this.cp.store.mutate(this.nsDef!, undefined, ns.metadata.name!, (o) => {
-        if (o.spec?.finalizers) {
-          o.spec.finalizers = o.spec.finalizers.filter((f: string) => f !== NAMESPACE_FINALIZER);
-          if (!o.spec.finalizers.length) delete o.spec.finalizers;
-        }
-        const meta = (o.metadata.finalizers ?? []).filter((f) => f !== NAMESPACE_FINALIZER);
-        if (meta.length) o.metadata.finalizers = meta;
-        else delete o.metadata.finalizers;
-      });
+      // spec.finalizers only change through the finalize subresource, as on the apiserver.
+      this.cp.store.mutate(
+        this.nsDef!,
+        undefined,
+        ns.metadata.name!,
+        (o) => {
+          o.spec = { ...(o.spec ?? {}), finalizers: (o.spec?.finalizers ?? []).filter((f: string) => f !== NAMESPACE_FINALIZER) };
+        },
+        { subresource: 'finalize' },
+      );
     } catch (e) {
       if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
     }

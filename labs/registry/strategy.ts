@@ -75,6 +75,11 @@ export interface Strategy {
   table?: TableConvertor;
   /** Whether metadata.generation is bumped when anything but metadata/status changes. */
   tracksGeneration?: boolean;
+  /**
+   * Kinds whose deletion waits on something other than metadata.finalizers - namespaces wait on
+   * spec.finalizers until the namespace controller has emptied them.
+   */
+  deletionBlocked?(obj: KObject): boolean;
   /** Pods: deletion is graceful (deletionTimestamp first, the kubelet finishes it). */
   gracefulDeletion?: (obj: KObject) => number | undefined;
 }

@@ -3,8 +3,9 @@
  * explicit requests must be free and in range; otherwise the next free value is taken, starting
  * from a random point so Services don't all get neighbouring addresses on every lab.
  */
-import type { IpAllocator, PortAllocator } from '../registry/strategy.ts';
+
 import { intToIp, ipToInt, parseCidr } from '../kube/ipnet.ts';
+import type { IpAllocator, PortAllocator } from '../registry/strategy.ts';
 
 export class AllocationError extends Error {}
 
@@ -32,7 +33,10 @@ export class CidrAllocator implements IpAllocator {
     return this.used.has(ipToInt(ip));
   }
   allocate(ip: string): void {
-    if (!this.contains(ip)) throw new AllocationError(`provided IP is not in the valid range. The range of valid IPs is ${intToIp(this.base)}/${32 - Math.log2(this.size)}`);
+    if (!this.contains(ip))
+      throw new AllocationError(
+        `provided IP is not in the valid range. The range of valid IPs is ${intToIp(this.base)}/${32 - Math.log2(this.size)}`,
+      );
     const n = ipToInt(ip);
     if (this.used.has(n)) throw new AllocationError(`provided IP is already allocated`);
     this.used.add(n);
@@ -75,7 +79,10 @@ export class PortRangeAllocator implements PortAllocator {
     return this.used.has(port);
   }
   allocate(port: number): void {
-    if (!this.contains(port)) throw new AllocationError(`provided port is not in the valid range. The range of valid ports is ${this.min}-${this.max}`);
+    if (!this.contains(port))
+      throw new AllocationError(
+        `provided port is not in the valid range. The range of valid ports is ${this.min}-${this.max}`,
+      );
     if (this.used.has(port)) throw new AllocationError('provided port is already allocated');
     this.used.add(port);
   }

@@ -11,9 +11,15 @@ export class KindRegistry {
 
   register(def: KindDefinition): void {
     const clash = this.defs.find(
-      (d) => d.info.group === def.info.group && d.info.resource === def.info.resource && d.info.version === def.info.version,
+      (d) =>
+        d.info.group === def.info.group &&
+        d.info.resource === def.info.resource &&
+        d.info.version === def.info.version,
     );
-    if (clash) throw new Error(`resource ${def.info.resource}.${def.info.group} ${def.info.version} is already registered`);
+    if (clash)
+      throw new Error(
+        `resource ${def.info.resource}.${def.info.group} ${def.info.version} is already registered`,
+      );
     this.defs.push(def);
     this.generation++;
   }
@@ -21,7 +27,8 @@ export class KindRegistry {
   unregister(group: string, resource: string): void {
     const before = this.defs.length;
     for (let i = this.defs.length - 1; i >= 0; i--) {
-      if (this.defs[i].info.group === group && this.defs[i].info.resource === resource) this.defs.splice(i, 1);
+      if (this.defs[i].info.group === group && this.defs[i].info.resource === resource)
+        this.defs.splice(i, 1);
     }
     if (this.defs.length !== before) this.generation++;
   }
@@ -37,12 +44,15 @@ export class KindRegistry {
 
   byResource(group: string, resource: string, version?: string): KindDefinition | undefined {
     return this.defs.find(
-      (d) => d.info.group === group && d.info.resource === resource && (!version || d.info.version === version),
+      (d) =>
+        d.info.group === group && d.info.resource === resource && (!version || d.info.version === version),
     );
   }
 
   byKind(group: string, kind: string, version?: string): KindDefinition | undefined {
-    return this.defs.find((d) => d.info.group === group && d.info.kind === kind && (!version || d.info.version === version));
+    return this.defs.find(
+      (d) => d.info.group === group && d.info.kind === kind && (!version || d.info.version === version),
+    );
   }
 
   byApiVersionKind(apiVersion: string, kind: string): KindDefinition | undefined {

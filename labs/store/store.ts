@@ -65,7 +65,11 @@ export interface DeleteOptions {
 
 export interface WriteOptions {
   dryRun?: boolean;
-  subresource?: 'status';
+  /**
+   * 'status' writes only status; 'finalize' writes only spec.finalizers (namespaces), as the
+   * apiserver's subresources do. Without one, the kind's prepareForUpdate decides what sticks.
+   */
+  subresource?: 'status' | 'finalize';
 }
 
 interface HistoryEntry {
@@ -98,7 +102,8 @@ const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 export function randomSuffix(length = 5): string {
   let out = '';
-  for (let i = 0; i < length; i++) out += NAME_SUFFIX_ALPHABET[Math.floor(Math.random() * NAME_SUFFIX_ALPHABET.length)];
+  for (let i = 0; i < length; i++)
+    out += NAME_SUFFIX_ALPHABET[Math.floor(Math.random() * NAME_SUFFIX_ALPHABET.length)];
   return out;
 }
 
@@ -175,9 +180,10 @@ export class ObjectStore {
       if (fields.length && !matchesFields(fields, fieldsOf(def, obj))) continue;
       out.push(clone(obj));
     }
-    return out.sort((a, b) =>
-      (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
-      a.metadata.name!.localeCompare(b.metadata.name!),
+    return out.sort(
+      (a, b) =>
+        (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
+        a.metadata.name!.localeCompare(b.metadata.name!),
     );
   }
 
@@ -229,7 +235,12 @@ export class ObjectStore {
     if (!meta.name && meta.generateName) {
       for (let i = 0; i < 8; i++) {
         meta.name = `${meta.generateName}${randomSuffix()}`;
-        if (!this.bucket(def).has(objectKey(def.info.namespaced ? meta.namespace || 'default' : undefined, meta.name))) break;
+        if (
+          !this.bucket(def).has(
+            objectKey(def.info.namespaced ? meta.namespace || 'default' : undefined, meta.name),
+          )
+        )
+          break;
       }
     }
     if (!meta.name) {
@@ -281,7 +292,12 @@ export class ObjectStore {
       throw conflict(def.info.resource, def.info.group, name, OBJECT_MODIFIED);
     }
     if (obj.metadata.uid && obj.metadata.uid !== old.metadata.uid) {
-      throw conflict(def.info.resource, def.info.group, name, `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${old.metadata.uid}`);
+      throw conflict(
+        def.info.resource,
+        def.info.group,
+        name,
+        `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${old.metadata.uid}`,
+      );
     }
     obj.apiVersion = old.apiVersion;
     obj.kind = old.kind;
@@ -293,10 +309,18 @@ export class ObjectStore {
     obj.metadata.deletionTimestamp = old.metadata.deletionTimestamp;
     obj.metadata.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
     obj.metadata.generation = old.metadata.generation;
-    if (obj.metadata.generateName === undefined && old.metadata.generateName) obj.metadata.generateName = old.metadata.generateName;
-    for (const [k, v] of Object.entries(obj.metadata)) if (v === undefined || v === null) delete obj.metadata[k];
+    if (obj.metadata.generateName === undefined && old.metadata.generateName)
+      obj.metadata.generateName = old.metadata.generateName;
+    for (const [k, v] of Object.entries(obj.metadata))
+      if (v === undefined || v === null) delete obj.metadata[k];
 
-    if (opts.subresource === 'status') {
+    if (opts.subresource === 'finalize') {
+      const keep = clone(old);
+      keep.spec = { ...(keep.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] };
+      keep.metadata.resourceVersion = obj.metadata.resourceVersion;
+      for (const k of Object.keys(obj)) delete obj[k];
+      Object.assign(obj, keep);
+    } else if (opts.subresource === 'status') {
       if (def.strategy.prepareForStatusUpdate) def.strategy.prepareForStatusUpdate(obj, old, this.ctx);
       else {
         const status = obj.status;
@@ -324,7 +348,12 @@ export class ObjectStore {
     if (JSON.stringify(obj) === JSON.stringify(old)) return clone(old);
 
     // The last finalizer gone from an object being deleted: the delete completes now.
-    if (old.metadata.deletionTimestamp && !(obj.metadata.finalizers?.length) && !this.waitsForGrace(def, obj)) {
+    if (
+      old.metadata.deletionTimestamp &&
+      !obj.metadata.finalizers?.length &&
+      !this.waitsForGrace(def, obj) &&
+      !def.strategy.deletionBlocked?.(obj)
+    ) {
       this.bucket(def).set(key, obj);
       return this.remove(def, key, obj);
     }
@@ -339,6 +368,7 @@ export class ObjectStore {
     def: KindDefinition,
     namespace: string | undefined,
     name: string,
+    // biome-ignore lint/suspicious/noConfusingVoidType: mutators usually edit in place and return nothing
     fn: (obj: KObject) => KObject | undefined | void,
     opts: WriteOptions = {},
   ): KObject {
@@ -373,10 +403,23 @@ export class ObjectStore {
     const current = this.bucket(def).get(key);
     if (!current) throw notFound(def.info.resource, def.info.group, name);
     if (opts.preconditions?.uid && opts.preconditions.uid !== current.metadata.uid) {
-      throw conflict(def.info.resource, def.info.group, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${current.metadata.uid}`);
+      throw conflict(
+        def.info.resource,
+        def.info.group,
+        name,
+        `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${current.metadata.uid}`,
+      );
     }
-    if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== current.metadata.resourceVersion) {
-      throw conflict(def.info.resource, def.info.group, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+    if (
+      opts.preconditions?.resourceVersion &&
+      opts.preconditions.resourceVersion !== current.metadata.resourceVersion
+    ) {
+      throw conflict(
+        def.info.resource,
+        def.info.group,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+      );
     }
     if (opts.dryRun) return { object: clone(current), deleted: true };
     const obj = clone(current);
@@ -391,10 +434,12 @@ export class ObjectStore {
       const fromObject = def.strategy.gracefulDeletion(obj);
       grace = requested ?? fromObject ?? 0;
       if (fromObject === undefined) grace = 0; // nothing to wait for (e.g. an unscheduled pod)
-      if (obj.metadata.deletionTimestamp && requested === undefined) grace = obj.metadata.deletionGracePeriodSeconds ?? 0;
+      if (obj.metadata.deletionTimestamp && requested === undefined)
+        grace = obj.metadata.deletionGracePeriodSeconds ?? 0;
     }
 
-    if (finalizers.size || grace > 0) {
+    const blocked = def.strategy.deletionBlocked?.(obj) ?? false;
+    if (finalizers.size || grace > 0 || blocked) {
       if (
         obj.metadata.deletionTimestamp &&
         (obj.metadata.deletionGracePeriodSeconds ?? 0) <= grace &&
@@ -407,7 +452,8 @@ export class ObjectStore {
       if (!obj.metadata.finalizers) delete obj.metadata.finalizers;
       obj.metadata.deletionTimestamp ??= nowTimestamp(this.ctx.now() + grace * 1000);
       if (def.strategy.gracefulDeletion) obj.metadata.deletionGracePeriodSeconds = grace;
-      if (!finalizers.size && grace === 0) return { object: this.remove(def, key, obj), deleted: true };
+      if (!finalizers.size && grace === 0 && !blocked)
+        return { object: this.remove(def, key, obj), deleted: true };
       obj.metadata.resourceVersion = this.nextRv();
       this.bucket(def).set(key, obj);
       this.commit(def, 'MODIFIED', obj, old);
@@ -427,8 +473,19 @@ export class ObjectStore {
 
   // ---------- events ----------
 
-  private commit(def: KindDefinition, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KObject, old?: KObject): void {
-    const entry: HistoryEntry = { rv: Number(obj.metadata.resourceVersion), key: resourceKey(def), type, object: clone(obj), old };
+  private commit(
+    def: KindDefinition,
+    type: 'ADDED' | 'MODIFIED' | 'DELETED',
+    obj: KObject,
+    old?: KObject,
+  ): void {
+    const entry: HistoryEntry = {
+      rv: Number(obj.metadata.resourceVersion),
+      key: resourceKey(def),
+      type,
+      object: clone(obj),
+      old,
+    };
     this.history.push(entry);
     if (this.history.length > HISTORY_LIMIT) this.history.splice(0, this.history.length - HISTORY_LIMIT);
     for (const w of this.watchers) if (w.key === entry.key) this.deliver(w, entry);
@@ -462,7 +519,12 @@ export class ObjectStore {
    * Start a watch. Returns a function that stops it. Throws 410 Expired when asked to resume from a
    * resourceVersion older than the kept history.
    */
-  watch(def: KindDefinition, namespace: string | undefined, opts: WatchOptions, send: (e: WatchEvent) => void): () => void {
+  watch(
+    def: KindDefinition,
+    namespace: string | undefined,
+    opts: WatchOptions,
+    send: (e: WatchEvent) => void,
+  ): () => void {
     const w: Watcher = {
       key: resourceKey(def),
       namespace: def.info.namespaced ? namespace : undefined,

@@ -84,10 +84,9 @@ export function testKinds(): KindDefinition[] {
       withStatus(() => ({ phase: 'Active' }), {
         prepareForCreate(ns) {
           ns.spec = { finalizers: ['kubernetes'] };
-          // The store holds a deleted object only for metadata finalizers; this stands in for the
-          // apiserver's namespace finalization.
-          ns.metadata.finalizers = ['kubernetes'];
         },
+        // As the registry's namespace kind: deletion waits on spec.finalizers.
+        deletionBlocked: (ns) => (ns.spec?.finalizers?.length ?? 0) > 0,
       }),
     ),
     kind('', 'pods', 'Pod', true, {
