@@ -1,0 +1,60 @@
+/**
+ * The driver boundary. Everything above it - scenarios, the grader, labctl, the lesson site - is
+ * driver-agnostic: a scenario injects its fault, checks and solves through a `Lab`, whether the
+ * lab is network namespaces on this kernel (netns) or a kind cluster in Docker (kind).
+ */
+
+export type DriverName = 'netns' | 'kind';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Wall time of the command, for evidence in check results. */
+  ms: number;
+}
+
+export interface ExecOptions {
+  input?: string;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+/** Where a command runs: a node's host namespace, or a container of a pod. */
+export type ExecTarget = { node: string } | { pod: { namespace: string; name: string }; container?: string };
+
+export interface ProgressEvent {
+  /** Stable id of the step ('sandbox', 'node:ubuntu02', 'workloads', ...). */
+  step: string;
+  title: string;
+  done: number;
+  total: number;
+  state: 'running' | 'done' | 'failed';
+}
+
+export type ProgressSink = (e: ProgressEvent) => void;
+
+/** Components a scenario may restart, as an operator would (`kubectl delete pod`, systemctl). */
+export type Component = 'flannel' | 'kube-proxy' | 'coredns' | 'kubelet';
+
+export interface LabNodeInfo {
+  name: string;
+  role: 'control-plane' | 'worker';
+  addresses: { nic: string; address: string }[];
+}
+
+export interface Lab {
+  readonly name: string;
+  readonly driver: DriverName;
+  readonly environment: string;
+  readonly kubeconfigPath: string;
+  nodes(): LabNodeInfo[];
+  exec(target: ExecTarget, argv: string[], opts?: ExecOptions): Promise<RunResult>;
+  /** The real kubectl against this lab. */
+  kubectl(args: string[], opts?: ExecOptions): Promise<RunResult>;
+  readNodeFile(node: string, path: string): Promise<string>;
+  writeNodeFile(node: string, path: string, content: string): Promise<void>;
+  restart(component: Component, node?: string): Promise<void>;
+  reboot(node: string): Promise<void>;
+  destroy(): Promise<void>;
+}
