@@ -22,7 +22,8 @@ async function openssl(args: string[], cwd: string): Promise<void> {
     await run('openssl', args, { cwd });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
-    if (err.code === 'ENOENT') throw new Error('openssl is missing: install it with `apt-get install openssl`');
+    if (err.code === 'ENOENT')
+      throw new Error('openssl is missing: install it with `apt-get install openssl`');
     throw new Error(`openssl ${args[0]} failed: ${err.stderr ?? err.message}`);
   }
 }
@@ -31,7 +32,22 @@ async function ensureCa(dir: string): Promise<void> {
   if (existsSync(join(dir, 'ca.crt')) && existsSync(join(dir, 'ca.key'))) return;
   const tmp = `ca-${process.pid}-${Date.now()}`;
   await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${tmp}.key`], dir);
-  await openssl(['req', '-x509', '-new', '-key', `${tmp}.key`, '-subj', '/CN=kubernetes', '-days', '3650', '-out', `${tmp}.crt`], dir);
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      `${tmp}.key`,
+      '-subj',
+      '/CN=kubernetes',
+      '-days',
+      '3650',
+      '-out',
+      `${tmp}.crt`,
+    ],
+    dir,
+  );
   renameSync(join(dir, `${tmp}.key`), join(dir, 'ca.key'));
   renameSync(join(dir, `${tmp}.crt`), join(dir, 'ca.crt'));
 }
@@ -47,10 +63,35 @@ export async function ensureServingCert(dir: string, names: string[]): Promise<T
   if (!existsSync(certPath)) {
     const tmp = `apiserver-${id}-${process.pid}-${Date.now()}`;
     const san = sorted.map((n) => (/^\d+\.\d+\.\d+\.\d+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
-    writeFileSync(join(dir, `${tmp}.ext`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n`);
+    writeFileSync(
+      join(dir, `${tmp}.ext`),
+      `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n`,
+    );
     await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${tmp}.key`], dir);
-    await openssl(['req', '-new', '-key', `${tmp}.key`, '-subj', '/CN=kube-apiserver', '-out', `${tmp}.csr`], dir);
-    await openssl(['x509', '-req', '-in', `${tmp}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '3650', '-extfile', `${tmp}.ext`, '-out', `${tmp}.crt`], dir);
+    await openssl(
+      ['req', '-new', '-key', `${tmp}.key`, '-subj', '/CN=kube-apiserver', '-out', `${tmp}.csr`],
+      dir,
+    );
+    await openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${tmp}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '3650',
+        '-extfile',
+        `${tmp}.ext`,
+        '-out',
+        `${tmp}.crt`,
+      ],
+      dir,
+    );
     renameSync(join(dir, `${tmp}.key`), keyPath);
     renameSync(join(dir, `${tmp}.crt`), certPath);
   }

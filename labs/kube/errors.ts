@@ -44,7 +44,12 @@ export class ApiError extends Error {
   }
 }
 
-export function statusError(code: number, reason: string, message: string, details?: StatusDetails): ApiError {
+export function statusError(
+  code: number,
+  reason: string,
+  message: string,
+  details?: StatusDetails,
+): ApiError {
   return new ApiError({
     kind: 'Status',
     apiVersion: 'v1',
@@ -87,7 +92,8 @@ export function conflict(resource: string, group: string, name: string, why: str
   );
 }
 
-export const OBJECT_MODIFIED = 'the object has been modified; please apply your changes to the latest version and try again';
+export const OBJECT_MODIFIED =
+  'the object has been modified; please apply your changes to the latest version and try again';
 
 export function badRequest(message: string): ApiError {
   return statusError(400, 'BadRequest', message);
@@ -102,7 +108,11 @@ export function methodNotSupported(message: string): ApiError {
 }
 
 export function unsupportedMediaType(contentType: string): ApiError {
-  return statusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/strategic-merge-patch+json, application/merge-patch+json, application/json-patch+json, application/apply-patch+yaml (got ${contentType})`);
+  return statusError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/strategic-merge-patch+json, application/merge-patch+json, application/json-patch+json, application/apply-patch+yaml (got ${contentType})`,
+  );
 }
 
 export function gone(message: string): ApiError {

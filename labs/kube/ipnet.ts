@@ -34,7 +34,8 @@ export interface Cidr {
 export function parseCidr(cidr: string): Cidr {
   const [ip, bitsText] = cidr.split('/');
   const bits = Number(bitsText);
-  if (!isIPv4(ip) || !/^\d{1,2}$/.test(bitsText ?? '') || bits > 32) throw new Error(`not an IPv4 CIDR: ${cidr}`);
+  if (!isIPv4(ip) || !/^\d{1,2}$/.test(bitsText ?? '') || bits > 32)
+    throw new Error(`not an IPv4 CIDR: ${cidr}`);
   const size = 2 ** (32 - bits);
   const base = Math.floor(ipToInt(ip) / size) * size;
   return { base, bits, size };

@@ -33,7 +33,6 @@ export interface KObject {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
-  // biome-ignore lint/suspicious/noExplicitAny: object bodies are free-form JSON by nature
   [field: string]: any;
 }
 

@@ -36,12 +36,15 @@ const KEY = /^([a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?\/)?[a-zA-Z0-9]([-a-zA-Z0
 const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function checkKey(key: string, whole: string): void {
-  if (!KEY.test(key) || key.length > 316) throw badRequest(`unable to parse requirement: invalid label key "${key}" in "${whole}"`);
+  if (!KEY.test(key) || key.length > 316)
+    throw badRequest(`unable to parse requirement: invalid label key "${key}" in "${whole}"`);
 }
 
 function checkValue(value: string, whole: string): void {
   if (!VALUE.test(value) || value.length > 63) {
-    throw badRequest(`unable to parse requirement: values[0][${whole}]: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+    throw badRequest(
+      `unable to parse requirement: values[0][${whole}]: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+    );
   }
 }
 
@@ -70,7 +73,9 @@ export function parseLabelSelector(text: string | undefined | null): Selector {
       checkKey(part, part);
       out.push({ key: part, op: 'exists' });
     } else {
-      throw badRequest(`unable to parse requirement: found '${part}', expected: '=', '!=', '==', 'in', notin'`);
+      throw badRequest(
+        `unable to parse requirement: found '${part}', expected: '=', '!=', '==', 'in', notin'`,
+      );
     }
   }
   return out;
@@ -100,7 +105,11 @@ export function matchesSelector(selector: Selector, labels: Record<string, strin
 /** The structured selector of workloads and pod affinity. An empty selector matches everything. */
 export function selectorFromObject(sel: LabelSelectorObject | undefined | null): Selector {
   if (!sel) return [];
-  const out: Selector = Object.entries(sel.matchLabels ?? {}).map(([key, value]) => ({ key, op: '=' as const, value }));
+  const out: Selector = Object.entries(sel.matchLabels ?? {}).map(([key, value]) => ({
+    key,
+    op: '=' as const,
+    value,
+  }));
   for (const e of sel.matchExpressions ?? []) {
     switch (e.operator) {
       case 'In':

@@ -19,7 +19,10 @@ function which(bin: string): string | undefined {
 
 function kubectlVersion(): string | undefined {
   try {
-    const out = execFileSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8', timeout: 10_000 });
+    const out = execFileSync('kubectl', ['version', '--client', '-o', 'json'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     return JSON.parse(out).clientVersion?.gitVersion;
   } catch {
     return undefined;
@@ -29,13 +32,28 @@ function kubectlVersion(): string | undefined {
 function checks(): Finding[] {
   const tool = (bin: string, pkg: string, why: string): Finding => {
     const path = which(bin);
-    return { item: bin, ok: !!path, detail: path ?? `missing: ${why}`, fix: path ? undefined : `apt-get install ${pkg}` };
+    return {
+      item: bin,
+      ok: !!path,
+      detail: path ?? `missing: ${why}`,
+      fix: path ? undefined : `apt-get install ${pkg}`,
+    };
   };
   const [major] = process.versions.node.split('.').map(Number);
   const kubectl = kubectlVersion();
   return [
-    { item: 'node', ok: major >= 22, detail: process.version, fix: major >= 22 ? undefined : 'run scripts/setup.sh (brings Node 24 through npm)' },
-    { item: 'kubectl', ok: !!kubectl, detail: kubectl ?? 'missing: learners and graders use the real kubectl', fix: kubectl ? undefined : 'install kubectl 1.32 (https://kubernetes.io/docs/tasks/tools/)' },
+    {
+      item: 'node',
+      ok: major >= 22,
+      detail: process.version,
+      fix: major >= 22 ? undefined : 'run scripts/setup.sh (brings Node 24 through npm)',
+    },
+    {
+      item: 'kubectl',
+      ok: !!kubectl,
+      detail: kubectl ?? 'missing: learners and graders use the real kubectl',
+      fix: kubectl ? undefined : 'install kubectl 1.32 (https://kubernetes.io/docs/tasks/tools/)',
+    },
     tool('openssl', 'openssl', 'lab apiservers serve TLS'),
   ];
 }
@@ -49,7 +67,9 @@ export const doctor: Command = {
     if (boolFlag(args, 'json')) console.log(JSON.stringify({ findings }, null, 2));
     else {
       for (const f of findings) {
-        console.log(`${f.ok ? 'ok  ' : 'FAIL'}  ${f.item.padEnd(10)} ${f.detail}${f.fix ? `\n      fix: ${f.fix}` : ''}`);
+        console.log(
+          `${f.ok ? 'ok  ' : 'FAIL'}  ${f.item.padEnd(10)} ${f.detail}${f.fix ? `\n      fix: ${f.fix}` : ''}`,
+        );
       }
     }
     return findings.every((f) => f.ok) ? 0 : 2;
