@@ -4,7 +4,8 @@
  * lab is network namespaces on this kernel (netns) or a kind cluster in Docker (kind).
  */
 
-export type DriverName = 'netns' | 'kind';
+/** `process` is the network-less development driver (labs/drivers/process), hidden from learners. */
+export type DriverName = 'netns' | 'kind' | 'process';
 
 export interface RunResult {
   code: number;

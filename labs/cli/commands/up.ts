@@ -1,0 +1,196 @@
+import { classify, resolveTarget, UnknownTargetError } from '../../daemon/catalogue.ts';
+import { ensureDaemon, findDaemon } from '../../daemon/client.ts';
+import { invalidLabName } from '../../daemon/names.ts';
+import { daemonPaths } from '../../daemon/paths.ts';
+import type { LabStatus } from '../../daemon/types.ts';
+import { getDriver, isDriverInstalled, UnknownDriverError } from '../../drivers/registry.ts';
+import { boolFlag, flag, UsageError } from '../args.ts';
+import {
+  checkFlags,
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  guarded,
+  positionals,
+  printJson,
+} from './lab-common.ts';
+import { formatMs, ProgressView } from './progress.ts';
+import type { Command } from './types.ts';
+
+/** netns is the default (DESIGN); SVC_LABS_DRIVER changes it for a development machine. */
+function defaultDriver(): string {
+  return process.env.SVC_LABS_DRIVER || 'netns';
+}
+
+function summary(status: LabStatus): {
+  name: string;
+  kubeconfig?: string;
+  apiserver?: string;
+  nodes: LabStatus['nodes'];
+} {
+  return {
+    name: status.name,
+    kubeconfig: status.kubeconfig,
+    apiserver: status.apiserver,
+    nodes: status.nodes,
+  };
+}
+
+export const up: Command = {
+  name: 'up',
+  usage: 'up <scenario|environment> [--driver netns|kind] [--name N] [--no-fault] [--dry-run]',
+  summary: 'build a lab (and inject its fault); prints its name and how to use kubectl with it',
+  help: [
+    'An environment builds its lab without a fault (see labctl scenarios); --variant V picks a variant of a scenario.',
+    'Builds the lab in the lab daemon (started on demand) and follows its progress.',
+    'With --json, prints {name, kubeconfig, apiserver, nodes} once the lab is ready (progress goes to stderr).',
+    '--dry-run resolves the scenario and driver and prints the plan without building anything.',
+    `The default driver is netns (SVC_LABS_DRIVER overrides it).`,
+  ].join('\n'),
+  valueFlags: new Set(['driver', 'name', 'variant']),
+  async run(args) {
+    checkFlags(args, ['driver', 'name', 'variant', 'no-fault', 'dry-run']);
+    const [targetName] = positionals(args, 1, 1, 'the scenario or environment to build');
+    const json = boolFlag(args, 'json');
+    const driverName = flag(args, 'driver') ?? defaultDriver();
+    const name = flag(args, 'name');
+    if (name !== undefined) {
+      const invalid = invalidLabName(name);
+      if (invalid) throw new UsageError(invalid);
+    }
+    let target: ReturnType<typeof classify>;
+    try {
+      target = classify(targetName);
+    } catch (e) {
+      if (e instanceof UnknownTargetError) {
+        console.error(`labctl up: ${e.message}\nSee \`labctl scenarios\` for the catalogue.`);
+        return EXIT_USAGE;
+      }
+      throw e;
+    }
+    const request = {
+      ...target,
+      name,
+      driver: driverName,
+      noFault: boolFlag(args, 'no-fault'),
+      variant: flag(args, 'variant'),
+    };
+
+    if (boolFlag(args, 'dry-run')) return dryRun(request, json);
+    if (!isDriverInstalled(driverName)) {
+      // The slow path (it loads every driver) only to say which ones there are.
+      const message = await getDriver(driverName).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      if (message) {
+        console.error(`labctl up: ${message}`);
+        return EXIT_USAGE;
+      }
+    }
+
+    return guarded('up', async () => {
+      const client = await ensureDaemon();
+      const created = await client.createLab(request);
+      const log = json ? process.stderr : process.stdout;
+      const tty = !!(log as NodeJS.WriteStream).isTTY;
+      log.write(
+        `Building lab ${created.name} (${created.scenario ? `scenario ${created.scenario}, ` : ''}environment ${created.environment}, driver ${created.driver})\n`,
+      );
+      const view = new ProgressView(log, tty);
+      const onInterrupt = () => {
+        process.stderr.write(
+          `\nlabctl up: stopped following; the lab keeps building in the daemon. \`labctl status ${created.name}\` or \`labctl down ${created.name}\`.\n`,
+        );
+        process.exit(130);
+      };
+      process.once('SIGINT', onInterrupt);
+      const last = await client.events(created.name, (e) => {
+        if (e.type === 'progress') view.event(e.data);
+      });
+      process.off('SIGINT', onInterrupt);
+      if (last.type === 'failed') {
+        console.error(`labctl up: lab ${created.name} failed: ${last.data.error}`);
+        console.error(`Nothing of it is left running; \`labctl down ${created.name}\` forgets it.`);
+        return EXIT_FAILED;
+      }
+      if (last.type !== 'ready') return EXIT_FAILED;
+      const status = last.data;
+      if (json) {
+        printJson(summary(status));
+        return EXIT_OK;
+      }
+      console.log(`\nLab ${status.name} is ready (${formatMs(status.buildMs ?? 0)}).\n`);
+      console.log(`  export KUBECONFIG=${status.kubeconfig}`);
+      console.log('  kubectl get nodes\n');
+      console.log(
+        `  labctl shell ${status.name}      # a shell on ${status.nodes.find((n) => n.role === 'control-plane')?.name ?? 'a node'}`,
+      );
+      console.log(`  labctl down ${status.name}       # tear it down`);
+      return EXIT_OK;
+    });
+  },
+};
+
+async function dryRun(
+  request: {
+    scenario?: string;
+    environment?: string;
+    name?: string;
+    driver: string;
+    noFault: boolean;
+    variant?: string;
+  },
+  json: boolean,
+): Promise<number> {
+  const resolved = resolveTarget(request);
+  let availability: { ok: boolean; reason?: string; fix?: string };
+  try {
+    availability = await (await getDriver(request.driver)).available();
+  } catch (e) {
+    if (e instanceof UnknownDriverError) {
+      console.error(`labctl up: ${e.message}`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  const running = await findDaemon(daemonPaths());
+  const taken =
+    request.name && running ? (await running.listLabs()).some((l) => l.name === request.name) : false;
+  const plan = {
+    name: request.name ?? `${request.scenario ?? request.environment}-<4 random>`,
+    driver: request.driver,
+    environment: resolved.environment,
+    scenario: resolved.scenario,
+    variant: request.variant,
+    noFault: request.noFault,
+    nodes: resolved.topology.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      addresses: n.nics.flatMap((nic) => nic.addresses.map((a) => ({ nic: nic.name, address: a }))),
+    })),
+    driverAvailable: availability,
+    nameTaken: taken,
+  };
+  if (json) printJson(plan);
+  else {
+    console.log(`Would build lab ${plan.name} with the ${plan.driver} driver`);
+    console.log(
+      `  environment: ${plan.environment}${plan.scenario ? `\n  scenario:    ${plan.scenario}` : ''}`,
+    );
+    if (plan.scenario)
+      console.log(
+        `  fault:       ${plan.noFault ? 'none (--no-fault)' : `injected${plan.variant ? ` (variant ${plan.variant})` : ''}`}`,
+      );
+    for (const n of plan.nodes)
+      console.log(
+        `  node ${n.name.padEnd(14)} ${n.role.padEnd(13)} ${n.addresses.map((a) => `${a.nic} ${a.address}`).join(', ')}`,
+      );
+    if (!availability.ok)
+      console.log(
+        `The ${plan.driver} driver cannot run here: ${availability.reason}${availability.fix ? `\n  fix: ${availability.fix}` : ''}`,
+      );
+    if (taken) console.log(`A lab named ${request.name} already exists.`);
+  }
+  return availability.ok && !taken ? EXIT_OK : EXIT_USAGE;
+}
