@@ -29,11 +29,13 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm ci only when the lock file changed since the last install.
+# Install only when the lock file changed since the last install. `npm install` rather than
+# `npm ci`: npm 11 leaves other platforms' optional packages (biome's CLIs) out of the lock and
+# then refuses `npm ci` on it; the lock still pins every version that gets installed.
 stamp=node_modules/.svc-labs-installed
 if [[ ! -f $stamp || package-lock.json -nt $stamp || package.json -nt $stamp ]]; then
   echo "==> installing npm packages (brings Node 24)"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --no-save --loglevel=error
   touch "$stamp"
 fi
 
