@@ -209,7 +209,10 @@ export class NamespaceController implements Controller {
         undefined,
         ns.metadata.name!,
         (o) => {
-          o.spec = { ...(o.spec ?? {}), finalizers: (o.spec?.finalizers ?? []).filter((f: string) => f !== NAMESPACE_FINALIZER) };
+          o.spec = {
+            ...(o.spec ?? {}),
+            finalizers: (o.spec?.finalizers ?? []).filter((f: string) => f !== NAMESPACE_FINALIZER),
+          };
         },
         { subresource: 'finalize' },
       );
