@@ -114,6 +114,8 @@ export class PodWorker {
   private flushScheduled = false;
   private lastWritten = '';
   private terminating?: Promise<void>;
+  /** Grace period the running termination uses; a later, shorter one replaces it. */
+  private terminationGrace?: number;
   /** Restart counts and last states carried over from a previous life of this pod on the node. */
   private readonly previous?: Obj;
 
@@ -822,11 +824,17 @@ export class PodWorker {
     if (pod.metadata.uid !== this.uid) return;
     const before = this.pod;
     this.pod = pod;
-    if (pod.metadata.deletionTimestamp && !this.terminating) {
-      void this.terminate(
-        pod.metadata.deletionGracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds ?? 30,
-        true,
-      );
+    if (pod.metadata.deletionTimestamp) {
+      const grace = pod.metadata.deletionGracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds ?? 30;
+      if (!this.terminating) {
+        this.terminationGrace = grace;
+        void this.terminate(grace, true);
+      } else if (grace < (this.terminationGrace ?? Number.POSITIVE_INFINITY)) {
+        // A second DELETE with a shorter grace period (`kubectl delete --grace-period=1` of a pod
+        // already terminating) cuts the wait short, as the kubelet does.
+        this.terminationGrace = grace;
+        for (const rec of this.records.values()) void rec.handle?.stop(grace).catch(() => {});
+      }
       return;
     }
     // `kubectl set image` on a pod: the kubelet restarts the container with the new image.

@@ -450,7 +450,11 @@ export class ObjectStore {
       const old = clone(current);
       obj.metadata.finalizers = finalizers.size ? [...finalizers] : undefined;
       if (!obj.metadata.finalizers) delete obj.metadata.finalizers;
-      obj.metadata.deletionTimestamp ??= nowTimestamp(this.ctx.now() + grace * 1000);
+      const deadline = nowTimestamp(this.ctx.now() + grace * 1000);
+      // A shorter grace period on a second DELETE moves the deadline closer, never further.
+      if (!obj.metadata.deletionTimestamp || deadline < obj.metadata.deletionTimestamp) {
+        obj.metadata.deletionTimestamp = deadline;
+      }
       if (def.strategy.gracefulDeletion) obj.metadata.deletionGracePeriodSeconds = grace;
       if (!finalizers.size && grace === 0 && !blocked)
         return { object: this.remove(def, key, obj), deleted: true };
