@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { boolFlag } from '../args.ts';
+import { boolFlag, flag, UsageError } from '../args.ts';
 import type { Command } from './types.ts';
 
 interface Finding {
@@ -7,6 +7,51 @@ interface Finding {
   ok: boolean;
   detail: string;
   fix?: string;
+  /** Not ok, but labs still build (shown as `warn`). */
+  warning?: boolean;
+}
+
+/** One driver's prerequisites: ready when none of its findings fails. */
+interface DriverSection {
+  driver: string;
+  ready: boolean;
+  findings: Finding[];
+}
+
+/**
+ * Per-driver sections, each from the driver's own prerequisite module, loaded only here (the
+ * modules run real commands: `docker info`, `kind version`).
+ */
+const SECTIONS: Record<string, () => Promise<Finding[]>> = {
+  kind: async () => {
+    const { evaluateKind, probeKind } = await import('../../drivers/kind/prereqs.ts');
+    return evaluateKind(await probeKind()).map((f) => ({
+      item: f.item,
+      ok: f.level === 'ok',
+      detail: f.detail,
+      ...(f.fix && f.level !== 'ok' ? { fix: f.fix } : {}),
+      ...(f.level === 'warn' ? { warning: true } : {}),
+    }));
+  },
+};
+
+async function sections(names: string[]): Promise<DriverSection[]> {
+  return Promise.all(
+    names.map(async (driver) => {
+      const findings = await SECTIONS[driver]();
+      return { driver, ready: findings.every((f) => f.ok || f.warning), findings };
+    }),
+  );
+}
+
+function printFindings(findings: Finding[], indent = ''): void {
+  const width = Math.max(10, ...findings.map((f) => f.item.length));
+  for (const f of findings) {
+    const mark = f.ok ? 'ok  ' : f.warning ? 'warn' : 'FAIL';
+    console.log(
+      `${indent}${mark}  ${f.item.padEnd(width)} ${f.detail}${f.fix ? `\n${indent}      fix: ${f.fix}` : ''}`,
+    );
+  }
 }
 
 function which(bin: string): string | undefined {
@@ -60,18 +105,47 @@ function checks(): Finding[] {
 
 export const doctor: Command = {
   name: 'doctor',
-  usage: 'doctor [--json]',
+  usage: 'doctor [--driver kind] [--json]',
   summary: 'check the prerequisites of each driver and say what is missing',
+  help: [
+    'Checks what every lab needs, then each driver section (kind: Docker, kind, kubectl, br_netfilter,',
+    'inotify limits, CNI plugins). Exit 0 when the common checks pass, 2 when one fails;',
+    'with --driver D, exit 2 also when that driver cannot build labs here.',
+  ].join('\n'),
+  valueFlags: new Set(['driver']),
   async run(args) {
+    const only = flag(args, 'driver');
+    if (only !== undefined && !(only in SECTIONS)) {
+      // A driver without a section of its own needs only the common prerequisites.
+      if (!['netns', 'process'].includes(only))
+        throw new UsageError(`unknown driver "${only}"; sections: ${Object.keys(SECTIONS).join(', ')}`);
+    }
     const findings = checks();
-    if (boolFlag(args, 'json')) console.log(JSON.stringify({ findings }, null, 2));
+    const drivers = await sections(
+      only === undefined ? Object.keys(SECTIONS) : only in SECTIONS ? [only] : [],
+    );
+    if (boolFlag(args, 'json'))
+      console.log(
+        JSON.stringify(
+          {
+            findings,
+            drivers: Object.fromEntries(
+              drivers.map((d) => [d.driver, { ready: d.ready, findings: d.findings }]),
+            ),
+          },
+          null,
+          2,
+        ),
+      );
     else {
-      for (const f of findings) {
-        console.log(
-          `${f.ok ? 'ok  ' : 'FAIL'}  ${f.item.padEnd(10)} ${f.detail}${f.fix ? `\n      fix: ${f.fix}` : ''}`,
-        );
+      printFindings(findings);
+      for (const d of drivers) {
+        console.log(`\n${d.driver} driver: ${d.ready ? 'ready' : 'cannot build labs here'}`);
+        printFindings(d.findings, '  ');
       }
     }
-    return findings.every((f) => f.ok) ? 0 : 2;
+    const common = findings.every((f) => f.ok);
+    const wanted = only ? drivers.every((d) => d.ready) : true;
+    return common && wanted ? 0 : 2;
   },
 };

@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import { classify, resolveTarget, UnknownTargetError } from '../../daemon/catalogue.ts';
 import { ensureDaemon, findDaemon } from '../../daemon/client.ts';
-import { invalidLabName } from '../../daemon/names.ts';
-import { daemonPaths } from '../../daemon/paths.ts';
+import { generateLabName, invalidLabName } from '../../daemon/names.ts';
+import { daemonPaths, labDir } from '../../daemon/paths.ts';
 import type { LabStatus } from '../../daemon/types.ts';
 import { getDriver, isDriverInstalled, UnknownDriverError } from '../../drivers/registry.ts';
 import { boolFlag, flag, UsageError } from '../args.ts';
@@ -89,6 +90,12 @@ export const up: Command = {
       }
     }
 
+    const unmet = await preflight(driverName);
+    if (unmet) {
+      console.error(`labctl up: ${unmet}`);
+      return EXIT_USAGE;
+    }
+
     return guarded('up', async () => {
       const client = await ensureDaemon();
       const created = await client.createLab(request);
@@ -132,6 +139,34 @@ export const up: Command = {
   },
 };
 
+/**
+ * A driver's own prerequisite check, when it ships one (`labs/drivers/<name>/preflight.ts`): asked
+ * before a daemon is started, so a machine without Docker gets "what to install" at once (exit 2).
+ */
+async function preflight(driver: string): Promise<string | undefined> {
+  const file = new URL(`../../drivers/${driver}/preflight.ts`, import.meta.url);
+  if (!/^[a-z][a-z0-9-]*$/.test(driver) || !existsSync(file)) return undefined;
+  const mod = (await import(file.href)) as { preflight(): Promise<string | undefined> };
+  return mod.preflight();
+}
+
+/** A driver that can show what it would run (the kind driver's plan). */
+interface PlanningDriver {
+  describePlan(req: {
+    name: string;
+    environment: string;
+    topology: ReturnType<typeof resolveTarget>['topology'];
+    scenario?: string;
+    variant?: string;
+    noFault: boolean;
+    dir: string;
+  }): Promise<{ text: string; json: Record<string, unknown> }>;
+}
+
+function canPlan(driver: object): driver is PlanningDriver {
+  return typeof (driver as Partial<PlanningDriver>).describePlan === 'function';
+}
+
 async function dryRun(
   request: {
     scenario?: string;
@@ -145,8 +180,10 @@ async function dryRun(
 ): Promise<number> {
   const resolved = resolveTarget(request);
   let availability: { ok: boolean; reason?: string; fix?: string };
+  let driver: Awaited<ReturnType<typeof getDriver>>;
   try {
-    availability = await (await getDriver(request.driver)).available();
+    driver = await getDriver(request.driver);
+    availability = await driver.available();
   } catch (e) {
     if (e instanceof UnknownDriverError) {
       console.error(`labctl up: ${e.message}`);
@@ -157,8 +194,22 @@ async function dryRun(
   const running = await findDaemon(daemonPaths());
   const taken =
     request.name && running ? (await running.listLabs()).some((l) => l.name === request.name) : false;
+  const base = request.scenario ?? request.environment ?? 'lab';
+  // A driver's plan names real things (cluster, networks, paths), so it needs a real lab name.
+  const name = request.name ?? (canPlan(driver) ? generateLabName(base) : `${base}-<4 random>`);
+  const steps = canPlan(driver)
+    ? await driver.describePlan({
+        name,
+        environment: resolved.environment,
+        topology: resolved.topology,
+        scenario: resolved.scenario,
+        variant: request.variant,
+        noFault: request.noFault,
+        dir: labDir(daemonPaths(), name),
+      })
+    : undefined;
   const plan = {
-    name: request.name ?? `${request.scenario ?? request.environment}-<4 random>`,
+    name,
     driver: request.driver,
     environment: resolved.environment,
     scenario: resolved.scenario,
@@ -171,6 +222,7 @@ async function dryRun(
     })),
     driverAvailable: availability,
     nameTaken: taken,
+    ...(steps ? { plan: steps.json } : {}),
   };
   if (json) printJson(plan);
   else {
@@ -186,6 +238,10 @@ async function dryRun(
       console.log(
         `  node ${n.name.padEnd(14)} ${n.role.padEnd(13)} ${n.addresses.map((a) => `${a.nic} ${a.address}`).join(', ')}`,
       );
+    if (steps) {
+      if (!request.name) console.log(`(a fresh lab name each run; --name ${name} gives this exact plan)`);
+      console.log(`\n${steps.text}`);
+    }
     if (!availability.ok)
       console.log(
         `The ${plan.driver} driver cannot run here: ${availability.reason}${availability.fix ? `\n  fix: ${availability.fix}` : ''}`,
