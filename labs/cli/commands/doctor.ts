@@ -23,6 +23,35 @@ interface DriverSection {
  * modules run real commands: `docker info`, `kind version`).
  */
 const SECTIONS: Record<string, () => Promise<Finding[]>> = {
+  netns: async () => {
+    const { probeSandboxSupport } = await import('../../netns/sandbox/probe.ts');
+    const probe = await probeSandboxSupport();
+    // The sandbox mode comes first: rootless where the host allows it, root otherwise, and why.
+    const modes: Finding[] = (Object.entries(probe.modes) as [string, { ok: boolean; detail: string }][]).map(
+      ([mode, m]) => ({
+        item: `sandbox: ${mode}`,
+        ok: m.ok,
+        detail: `${m.detail}${m.ok && mode === probe.recommended ? ' (labs use this mode)' : ''}`,
+        // One working mode is enough: the other is only a warning.
+        ...(m.ok ? {} : { warning: probe.recommended !== undefined }),
+      }),
+    );
+    modes.push({
+      item: 'unprivileged userns',
+      ok: probe.unprivilegedUserns.ok,
+      detail: probe.unprivilegedUserns.detail,
+      ...(probe.unprivilegedUserns.ok ? {} : { warning: true }),
+    });
+    return [
+      ...modes,
+      ...probe.findings.map((f) => ({
+        item: f.item,
+        ok: f.ok,
+        detail: f.detail,
+        ...(f.fix && !f.ok ? { fix: f.fix } : {}),
+      })),
+    ];
+  },
   kind: async () => {
     const { evaluateKind, probeKind } = await import('../../drivers/kind/prereqs.ts');
     return evaluateKind(await probeKind()).map((f) => ({
@@ -105,11 +134,12 @@ function checks(): Finding[] {
 
 export const doctor: Command = {
   name: 'doctor',
-  usage: 'doctor [--driver kind] [--json]',
+  usage: 'doctor [--driver netns|kind] [--json]',
   summary: 'check the prerequisites of each driver and say what is missing',
   help: [
-    'Checks what every lab needs, then each driver section (kind: Docker, kind, kubectl, br_netfilter,',
-    'inotify limits, CNI plugins). Exit 0 when the common checks pass, 2 when one fails;',
+    'Checks what every lab needs, then each driver section (netns: the sandbox mode - rootless or root -',
+    'and why, iproute2, iptables, conntrack, tcpdump, br_netfilter, a C compiler; kind: Docker, kind,',
+    'kubectl, br_netfilter, inotify limits, CNI plugins). Exit 0 when the common checks pass, 2 when one fails;',
     'with --driver D, exit 2 also when that driver cannot build labs here.',
   ].join('\n'),
   valueFlags: new Set(['driver']),
@@ -117,7 +147,7 @@ export const doctor: Command = {
     const only = flag(args, 'driver');
     if (only !== undefined && !(only in SECTIONS)) {
       // A driver without a section of its own needs only the common prerequisites.
-      if (!['netns', 'process'].includes(only))
+      if (only !== 'process')
         throw new UsageError(`unknown driver "${only}"; sections: ${Object.keys(SECTIONS).join(', ')}`);
     }
     const findings = checks();
