@@ -11,12 +11,17 @@
  *   GET    /labs/:name/events           Server-Sent Events: progress..., then ready | failed
  *   POST   /labs/:name/exec             ExecRequest -> RunResult {code, stdout, stderr, ms}
  *   POST   /labs/:name/reboot/:node     -> {node, ms}
+ *   POST   /labs/:name/check            CheckRequest -> GradeReport (labs/scenarios/types.ts)
+ *   POST   /labs/:name/hint             HintRequest -> HintAnswer (the next hint, or the one named)
+ *   POST   /labs/:name/solve            SolveRequest -> FixReport (a reference solution or a wrong fix)
+ *   POST   /labs/:name/reset            -> ResetReport (the lab as freshly injected)
  *   GET    /labs/:name/shell?node=N     WebSocket terminal (labs/daemon/shell.ts)
  *   POST   /gc                          StateGcReport
  *
- * Errors are {error, reason, valid?} with 400 (bad input), 404 (no such lab/node/pod), 409 (name
- * taken, lab not ready), 412 (driver cannot run here), 500 (a driver failed). Nothing a client
- * sends can throw past this module.
+ * Errors are {error, reason, valid?} with 400 (bad input, a lab without a scenario, an unknown
+ * variant, hint or solution), 404 (no such lab/node/pod), 409 (name taken, lab not ready), 412
+ * (driver cannot run here), 500 (a driver, a solution or a reset failed). Nothing a client sends
+ * can throw past this module.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { catalogue } from './catalogue.ts';
@@ -151,6 +156,23 @@ route(
   'POST',
   '/labs/:name/reboot/:node',
   (d) => async (_req, res, p) => send(res, 200, await d.labs.reboot(labName(p), p.node)),
+);
+route('POST', '/labs/:name/check', (d) => async (req, res, p) => {
+  const name = labName(p);
+  send(res, 200, await d.labs.check(name, await readJson(req)));
+});
+route('POST', '/labs/:name/hint', (d) => async (req, res, p) => {
+  const name = labName(p);
+  send(res, 200, await d.labs.hint(name, await readJson(req)));
+});
+route('POST', '/labs/:name/solve', (d) => async (req, res, p) => {
+  const name = labName(p);
+  send(res, 200, await d.labs.solve(name, await readJson(req)));
+});
+route(
+  'POST',
+  '/labs/:name/reset',
+  (d) => async (_req, res, p) => send(res, 200, await d.labs.reset(labName(p))),
 );
 route('POST', '/gc', (d) => async (_req, res) => send(res, 200, await d.gc()));
 

@@ -10,7 +10,7 @@ import { ENVIRONMENTS, environment } from '../environments/index.ts';
 import type { Topology } from '../topology/types.ts';
 import { REPO_ROOT } from './paths.ts';
 
-export const SCENARIOS_DIR = join(REPO_ROOT, 'scenarios');
+export const SCENARIOS_DIR = process.env.SVC_LABS_SCENARIOS || join(REPO_ROOT, 'scenarios');
 
 export interface EnvironmentEntry {
   name: string;
@@ -23,6 +23,10 @@ export interface ScenarioEntry {
   title: string;
   /** The environment the scenario builds on, when its scenario.yaml names one. */
   environment?: string;
+  /** Options of that environment (scenario.yaml environmentOptions). */
+  environmentOptions?: Record<string, unknown>;
+  /** Variant ids, when the scenario has several (`labctl up --variant`). */
+  variants?: string[];
 }
 
 export interface Catalogue {
@@ -55,10 +59,28 @@ export function listScenarios(dir = SCENARIOS_DIR): ScenarioEntry[] {
     } catch {
       // A scenario whose yaml does not parse is still listed; building it says what is wrong.
     }
+    // Titles are plain text or given per language ({en, zh-CN}); the catalogue shows English.
+    const title = doc.title as unknown;
+    const english =
+      typeof title === 'string'
+        ? title
+        : title && typeof title === 'object' && typeof (title as { en?: unknown }).en === 'string'
+          ? (title as { en: string }).en
+          : name;
+    const options = doc.environmentOptions;
+    const variants = Array.isArray(doc.variants)
+      ? doc.variants.map((v) => (v && typeof v === 'object' ? (v as { id?: unknown }).id : undefined))
+      : [];
     out.push({
       name,
-      title: typeof doc.title === 'string' ? doc.title : name,
+      title: english,
       environment: typeof doc.environment === 'string' ? doc.environment : undefined,
+      ...(options && typeof options === 'object' && !Array.isArray(options)
+        ? { environmentOptions: options as Record<string, unknown> }
+        : {}),
+      ...(variants.length && variants.every((v) => typeof v === 'string')
+        ? { variants: variants as string[] }
+        : {}),
     });
   }
   return out;
@@ -107,7 +129,7 @@ export function resolveTarget(req: { scenario?: string; environment?: string }):
     return {
       scenario: entry.name,
       environment: entry.environment,
-      topology: buildTopology(entry.environment),
+      topology: buildTopology(entry.environment, entry.environmentOptions),
     };
   }
   if (req.environment !== undefined) {
@@ -117,11 +139,11 @@ export function resolveTarget(req: { scenario?: string; environment?: string }):
   throw new Error('name a scenario or an environment');
 }
 
-function buildTopology(name: string): Topology {
+function buildTopology(name: string, options?: Record<string, unknown>): Topology {
   if (!ENVIRONMENTS.some((e) => e.name === name))
     throw new UnknownTargetError(
       `unknown environment "${name}"; valid: ${ENVIRONMENTS.map((e) => e.name).join(', ')}`,
       ENVIRONMENTS.map((e) => e.name),
     );
-  return environment(name);
+  return environment(name, options);
 }

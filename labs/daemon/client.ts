@@ -14,11 +14,18 @@ import { type DaemonPaths, daemonPaths, ensureStateDir, REPO_ROOT } from './path
 import { isAlive } from './proc.ts';
 import type {
   ApiErrorBody,
+  CheckRequest,
   CreateLabRequest,
   DaemonInfo,
   ExecRequest,
+  FixReport,
+  GradeReport,
+  HintAnswer,
+  HintRequest,
   LabStatus,
   LabStreamEvent,
+  ResetReport,
+  SolveRequest,
   StateGcReport,
 } from './types.ts';
 
@@ -137,6 +144,22 @@ export class DaemonClient {
 
   gc(): Promise<StateGcReport> {
     return this.request('POST', '/gc');
+  }
+
+  check(name: string, req: CheckRequest = {}): Promise<GradeReport> {
+    return this.request('POST', `/labs/${encodeURIComponent(name)}/check`, req);
+  }
+
+  hint(name: string, req: HintRequest = {}): Promise<HintAnswer> {
+    return this.request('POST', `/labs/${encodeURIComponent(name)}/hint`, req);
+  }
+
+  solve(name: string, req: SolveRequest = {}): Promise<FixReport> {
+    return this.request('POST', `/labs/${encodeURIComponent(name)}/solve`, req);
+  }
+
+  reset(name: string): Promise<ResetReport> {
+    return this.request('POST', `/labs/${encodeURIComponent(name)}/reset`);
   }
 
   /**

@@ -17,13 +17,27 @@ import {
   type TerminalOptions,
 } from '../drivers/lab-driver.ts';
 import { getDriver, UnknownDriverError } from '../drivers/registry.ts';
+import { isLanguage } from '../scenarios/format.ts';
+import { UnknownHintError } from '../scenarios/hints.ts';
+import { type LoadedScenario, loadScenario, ScenarioError } from '../scenarios/loader.ts';
+import { ScenarioSession, SessionInputError } from '../scenarios/session.ts';
+import type { FixReport, GradeReport, HintAnswer, ResetReport } from '../scenarios/types.ts';
+import { pickVariant, VariantError } from '../scenarios/variants.ts';
 import { resolveTarget, UnknownTargetError } from './catalogue.ts';
 import { ApiError, badRequest, conflict, notFound } from './errors.ts';
 import type { Logger } from './log.ts';
 import { generateLabName, invalidLabName } from './names.ts';
 import { type DaemonPaths, labDir } from './paths.ts';
 import { isAlive, type ProcessRef, selfRef } from './proc.ts';
-import type { CreateLabRequest, ExecRequest, LabStatus, LabStreamEvent } from './types.ts';
+import type {
+  CheckRequest,
+  CreateLabRequest,
+  ExecRequest,
+  HintRequest,
+  LabStatus,
+  LabStreamEvent,
+  SolveRequest,
+} from './types.ts';
 
 /** `<lab dir>/lab.json`: enough for gc to tell a live lab from a dead daemon's leftovers. */
 export interface LabRecord {
@@ -31,6 +45,7 @@ export interface LabRecord {
   driver: string;
   environment: string;
   scenario?: string;
+  variant?: string;
   createdAt: string;
   owner: ProcessRef;
 }
@@ -47,6 +62,10 @@ interface Entry {
   abort: AbortController;
   build: Promise<void>;
   deleting?: Promise<void>;
+  /** The scenario the lab is built for (loaded and validated at create). */
+  scenario?: LoadedScenario;
+  /** Its injection and grading, once the lab is ready. */
+  session?: ScenarioSession;
 }
 
 export class LabManager {
@@ -124,6 +143,29 @@ export class LabManager {
       if (e instanceof UnknownDriverError) throw new ApiError(400, 'UnknownDriver', e.message, e.supported);
       throw new ApiError(412, 'DriverUnavailable', e instanceof Error ? e.message : String(e));
     }
+    let scenario: LoadedScenario | undefined;
+    if (target.scenario !== undefined) {
+      try {
+        scenario = await loadScenario(target.scenario);
+      } catch (e) {
+        if (e instanceof ScenarioError)
+          throw new ApiError(
+            400,
+            'InvalidScenario',
+            `scenario ${target.scenario} cannot be built:\n  ${e.problems.join('\n  ')}`,
+          );
+        throw e;
+      }
+      const drivers = scenario.spec.drivers ?? ['netns', 'kind'];
+      if (!drivers.includes(driver.name))
+        throw new ApiError(
+          400,
+          'UnsupportedDriver',
+          `scenario ${scenario.id} runs on the ${drivers.join(' or ')} driver, not ${driver.name}`,
+          drivers,
+        );
+    } else if (req.variant !== undefined)
+      throw badRequest('a variant is for a scenario; environments have none');
     const available = await driver.available();
     if (!available.ok)
       throw new ApiError(
@@ -139,6 +181,15 @@ export class LabManager {
         'AlreadyExists',
         `a lab named "${name}" already exists; pick another --name or \`labctl down ${name}\``,
       );
+    let variant = req.variant;
+    if (scenario) {
+      try {
+        variant = pickVariant(scenario.spec, req.variant, name);
+      } catch (e) {
+        if (e instanceof VariantError) throw new ApiError(400, 'UnknownVariant', e.message, e.valid);
+        throw e;
+      }
+    }
     const dir = labDir(this.paths, name);
     this.claimDir(name, dir);
     const createdAt = new Date().toISOString();
@@ -147,6 +198,7 @@ export class LabManager {
       driver: driver.name,
       environment: target.environment,
       scenario: target.scenario,
+      variant,
       createdAt,
       owner: selfRef(),
     };
@@ -158,7 +210,7 @@ export class LabManager {
         driver: driver.name,
         environment: target.environment,
         scenario: target.scenario,
-        variant: req.variant,
+        variant,
         noFault: !!req.noFault,
         nodes: [],
         createdAt,
@@ -168,6 +220,7 @@ export class LabManager {
       listeners: new Set(),
       abort: new AbortController(),
       build: Promise.resolve(),
+      scenario,
     };
     this.labs.set(name, entry);
     const spec: LabSpec = {
@@ -175,7 +228,7 @@ export class LabManager {
       environment: target.environment,
       topology: target.topology,
       scenario: target.scenario,
-      variant: req.variant,
+      variant,
       noFault: !!req.noFault,
       dir,
       stateDir: this.paths.state,
@@ -228,6 +281,7 @@ export class LabManager {
         await lab.destroy();
         throw new Error('the lab was deleted while it was building');
       }
+      if (entry.scenario) entry.session = await this.injectOrDestroy(entry, lab, spec, progress);
       entry.lab = lab;
       status.phase = 'ready';
       status.nodes = lab.nodes();
@@ -249,6 +303,102 @@ export class LabManager {
       // The driver has undone its work; what the daemon made for the lab goes too.
       rmSync(entry.dir, { recursive: true, force: true });
       this.emit(entry, { type: 'failed', data: { error: message, status: { ...status } } });
+    }
+  }
+
+  /**
+   * Run the scenario's setup and injection on a freshly built lab. A failure destroys the lab
+   * (nothing of a half-injected lab is left) and fails the build with the scenario's reason.
+   */
+  private async injectOrDestroy(
+    entry: Entry,
+    lab: Lab,
+    spec: LabSpec,
+    progress: (e: ProgressEvent) => void,
+  ): Promise<ScenarioSession> {
+    const scenario = entry.scenario!;
+    const total = spec.noFault ? 2 : 3;
+    let done = 0;
+    try {
+      const session = await ScenarioSession.start({
+        lab,
+        scenario,
+        dir: entry.dir,
+        variant: spec.variant,
+        seed: spec.name,
+        noFault: spec.noFault,
+        onStep: (e) => {
+          if (e.state === 'done') done++;
+          progress({ step: e.step, title: e.title, done, total, state: e.state });
+        },
+        log: (m) => this.log.info(`lab ${spec.name}: ${m}`),
+      });
+      if (entry.abort.signal.aborted) throw new Error('the lab was deleted while it was building');
+      return session;
+    } catch (e) {
+      try {
+        await lab.destroy();
+      } catch (destroyError) {
+        this.log.error(`lab ${spec.name}: teardown after a failed injection`, destroyError);
+      }
+      const why = e instanceof Error ? e.message : String(e);
+      throw new Error(`scenario ${scenario.id}: ${spec.noFault ? 'setup' : 'injection'} failed: ${why}`);
+    }
+  }
+
+  /** The scenario session of a ready lab, or an error that says why there is none. */
+  private session(name: string): ScenarioSession {
+    const entry = this.entry(name);
+    this.readyLab(name);
+    if (!entry.session)
+      throw new ApiError(
+        400,
+        'NoScenario',
+        `lab ${name} was built from environment ${entry.status.environment}, not from a scenario: it has no checks, hints or solutions`,
+      );
+    return entry.session;
+  }
+
+  async check(name: string, body: unknown): Promise<GradeReport> {
+    const req = validateCheck(body);
+    return this.session(name).grade({ lang: req.lang, skipPersistence: req.skipPersistence });
+  }
+
+  async hint(name: string, body: unknown): Promise<HintAnswer> {
+    const req = validateHint(body);
+    try {
+      return await this.session(name).hint(req);
+    } catch (e) {
+      if (e instanceof UnknownHintError) throw badRequest(e.message);
+      throw e;
+    }
+  }
+
+  async solve(name: string, body: unknown): Promise<FixReport> {
+    const req = validateSolve(body);
+    const session = this.session(name);
+    try {
+      const r = await session.solve(req);
+      this.log.info(`lab ${name}: applied ${r.kind} ${r.id} in ${r.ms} ms`);
+      return r;
+    } catch (e) {
+      if (e instanceof SessionInputError) throw new ApiError(400, 'UnknownSolution', e.message, e.valid);
+      throw new ApiError(500, 'SolveFailed', `lab ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  async reset(name: string): Promise<ResetReport> {
+    const session = this.session(name);
+    try {
+      const r = await session.reset();
+      this.log.info(`lab ${name}: reset in ${r.ms} ms`);
+      return r;
+    } catch (e) {
+      throw new ApiError(
+        500,
+        'ResetFailed',
+        `lab ${name}: reset failed: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 
@@ -434,4 +584,36 @@ function validateExec(body: unknown): ExecRequest {
     input: input as string | undefined,
     timeoutMs: timeoutMs as number | undefined,
   };
+}
+
+function optionalLang(body: Record<string, unknown>): CheckRequest['lang'] {
+  const lang = optionalString(body, 'lang');
+  if (lang !== undefined && !isLanguage(lang)) throw badRequest(`lang must be en or zh-CN, not "${lang}"`);
+  return lang;
+}
+
+function optionalBool(body: Record<string, unknown>, key: string): boolean | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw badRequest(`${key} must be a boolean`);
+  return v;
+}
+
+function validateCheck(body: unknown): CheckRequest {
+  if (!isObject(body)) throw badRequest('the body must be a JSON object');
+  return { lang: optionalLang(body), skipPersistence: optionalBool(body, 'skipPersistence') };
+}
+
+function validateHint(body: unknown): HintRequest {
+  if (!isObject(body)) throw badRequest('the body must be a JSON object');
+  return { id: optionalString(body, 'id'), lang: optionalLang(body), peek: optionalBool(body, 'peek') };
+}
+
+function validateSolve(body: unknown): SolveRequest {
+  if (!isObject(body)) throw badRequest('the body must be a JSON object');
+  const solution = optionalString(body, 'solution');
+  const wrongFix = optionalString(body, 'wrongFix');
+  if (solution !== undefined && wrongFix !== undefined)
+    throw badRequest('name a solution or a wrong fix, not both');
+  return { solution, wrongFix };
 }

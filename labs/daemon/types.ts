@@ -65,6 +65,28 @@ export interface ExecRequest {
 
 export type ExecResponse = RunResult;
 
+/** `POST /labs/:name/check`. */
+export interface CheckRequest {
+  lang?: 'en' | 'zh-CN';
+  /** Leave out the persistence checks (they restart parts of the lab): a quick, read-only grade. */
+  skipPersistence?: boolean;
+}
+
+/** `POST /labs/:name/hint`: the next hint, or the one named; `peek` reveals nothing new. */
+export interface HintRequest {
+  id?: string;
+  lang?: 'en' | 'zh-CN';
+  peek?: boolean;
+}
+
+/** `POST /labs/:name/solve`: a reference solution (the first for the variant by default) or a known wrong fix. */
+export interface SolveRequest {
+  solution?: string;
+  wrongFix?: string;
+}
+
+export type { FixReport, GradeReport, HintAnswer, ResetReport } from '../scenarios/types.ts';
+
 /** `POST /gc` and `labctl gc`. */
 export interface StateGcReport {
   /** Labs (state directories) of dead owners that were removed. */
