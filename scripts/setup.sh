@@ -9,8 +9,8 @@ SYSTEM_PACKAGES=(
   iproute2 iptables conntrack tcpdump socat dnsutils iputils-ping busybox procps psmisc
   openssl util-linux curl ca-certificates gcc libc6-dev
 )
-# Browser tests drive Debian's Chromium.
-if [[ "${SVC_LABS_BROWSER:-1}" == 1 ]]; then SYSTEM_PACKAGES+=(chromium); fi
+# Browser tests drive Debian's Chromium; a CJK font lets its screenshots of the Chinese lessons be read.
+if [[ "${SVC_LABS_BROWSER:-1}" == 1 ]]; then SYSTEM_PACKAGES+=(chromium fonts-wqy-zenhei); fi
 
 missing=()
 for p in "${SYSTEM_PACKAGES[@]}"; do
