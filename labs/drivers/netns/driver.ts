@@ -16,8 +16,6 @@ import { writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { ControlPlane } from '../../controlplane/controlplane.ts';
-import { ensureServingCert, type TlsMaterial } from '../../controlplane/tls.ts';
-import type { ClusterConfig } from '../../controlplane/types.ts';
 import { ApiError } from '../../kube/errors.ts';
 import type { KObject } from '../../kube/object.ts';
 import { ensureNsutil } from '../../native/build.ts';
@@ -28,7 +26,7 @@ import type { NativeSandbox } from '../../netns/sandbox/types.ts';
 import type { SandboxMode } from '../../netns/sandbox.ts';
 import { builtinCatalog, findBusybox, hostWhich } from '../../runtime/images/index.ts';
 import { registerSystemImages } from '../../runtime/images/system.ts';
-import type { Topology } from '../../topology/types.ts';
+import { clusterConfig, serialisedCert, servingNames } from '../cluster.ts';
 import type { ProgressEvent, ProgressSink } from '../driver.ts';
 import type { Availability, GcReport, LabDriver } from '../lab-driver.ts';
 import { LabAgents, type NodeAgentContext } from './agents/types.ts';
@@ -43,48 +41,6 @@ import { dnsClusterSource, nodeSource, serviceSource } from './sources.ts';
 import { createMirrorPods } from './static-pods.ts';
 
 const READY_TIMEOUT_MS = 60_000;
-
-function clusterConfig(name: string, t: Topology, version: string): ClusterConfig {
-  return {
-    name,
-    podCIDR: t.cluster.podCIDR,
-    serviceCIDR: t.cluster.serviceCIDR,
-    dnsIP: t.cluster.dnsIP,
-    clusterDomain: t.cluster.dnsDomain,
-    nodePortRange: [30000, 32767],
-    kubernetesVersion: version,
-    apiservers: t.cluster.apiserver.endpoints.map((e) => ({
-      nodeName: e.node,
-      ip: e.address,
-      port: t.cluster.apiserver.port,
-    })),
-  };
-}
-
-/** The names a kubeadm apiserver certificate carries, plus loopback where the host reaches it. */
-function servingNames(t: Topology): string[] {
-  const domain = t.cluster.dnsDomain;
-  return [
-    '127.0.0.1',
-    'localhost',
-    'kubernetes',
-    'kubernetes.default',
-    'kubernetes.default.svc',
-    `kubernetes.default.svc.${domain}`,
-    t.cluster.kubernetesServiceIP,
-    ...t.cluster.apiserver.endpoints.map((e) => e.address),
-    ...t.cluster.apiserver.endpoints.map((e) => e.node),
-  ];
-}
-
-/** Labs building at once in one daemon must not race to create the shared CA. */
-const certQueue = new Map<string, Promise<unknown>>();
-function serialisedCert(dir: string, names: string[]): Promise<TlsMaterial> {
-  const prev = certQueue.get(dir) ?? Promise.resolve();
-  const next = prev.catch(() => {}).then(() => ensureServingCert(dir, names));
-  certQueue.set(dir, next);
-  return next;
-}
 
 /** Create objects as `kubectl apply` would, in order; an object that exists is left as it is. */
 function createObjects(cp: ControlPlane, objects: KObject[]): void {

@@ -9,60 +9,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlPlane } from '../../controlplane/controlplane.ts';
-import { ensureServingCert, type TlsMaterial } from '../../controlplane/tls.ts';
-import type { ClusterConfig } from '../../controlplane/types.ts';
 import { findBusybox, hostWhich } from '../../runtime/images/index.ts';
 import type { Kubelet } from '../../runtime/kubelet.ts';
 import { reapOrphanContainers } from '../../runtime/process-tree.ts';
-import type { Topology } from '../../topology/types.ts';
+import { clusterConfig, serialisedCert, servingNames } from '../cluster.ts';
 import type { ProgressSink } from '../driver.ts';
 import type { Availability, GcReport, LabDriver, LabSpec } from '../lab-driver.ts';
 import { ProcessLab } from './lab.ts';
 import { startKubelet, stopKubelet, waitNodesReady } from './nodes.ts';
-
-const KUBERNETES_VERSION = 'v1.32.4';
-
-function clusterConfig(name: string, t: Topology): ClusterConfig {
-  return {
-    name,
-    podCIDR: t.cluster.podCIDR,
-    serviceCIDR: t.cluster.serviceCIDR,
-    dnsIP: t.cluster.dnsIP,
-    clusterDomain: t.cluster.dnsDomain,
-    nodePortRange: [30000, 32767],
-    kubernetesVersion: KUBERNETES_VERSION,
-    apiservers: t.cluster.apiserver.endpoints.map((e) => ({
-      nodeName: e.node,
-      ip: e.address,
-      port: t.cluster.apiserver.port,
-    })),
-  };
-}
-
-/** The names a kubeadm apiserver certificate carries, plus loopback where this driver serves. */
-function servingNames(t: Topology): string[] {
-  const domain = t.cluster.dnsDomain;
-  return [
-    '127.0.0.1',
-    'localhost',
-    'kubernetes',
-    'kubernetes.default',
-    'kubernetes.default.svc',
-    `kubernetes.default.svc.${domain}`,
-    t.cluster.kubernetesServiceIP,
-    ...t.cluster.apiserver.endpoints.map((e) => e.address),
-    ...t.cluster.apiserver.endpoints.map((e) => e.node),
-  ];
-}
-
-/** Labs building at once in one daemon must not race to create the shared CA. */
-const certQueue = new Map<string, Promise<unknown>>();
-function serialisedCert(dir: string, names: string[]): Promise<TlsMaterial> {
-  const prev = certQueue.get(dir) ?? Promise.resolve();
-  const next = prev.catch(() => {}).then(() => ensureServingCert(dir, names));
-  certQueue.set(dir, next);
-  return next;
-}
 
 export class ProcessDriver implements LabDriver {
   readonly name = 'process' as const;
