@@ -11,8 +11,6 @@ import type { ControlPlane } from '../../controlplane/controlplane.ts';
 import type { NetnsLab } from '../../netns/build/builder.ts';
 import type { NativeSandbox } from '../../netns/sandbox/types.ts';
 import type { ImageCatalog } from '../../runtime/images/catalog.ts';
-import { KubeletError } from '../../runtime/kubelet.ts';
-import type { ExecProcess } from '../../runtime/pod-runtime.ts';
 import type { NodeSpec, Topology } from '../../topology/types.ts';
 import type { Component, ExecOptions, ExecTarget, LabNodeInfo, RunResult } from '../driver.ts';
 import {
@@ -21,6 +19,7 @@ import {
   type Terminal,
   type TerminalOptions,
 } from '../lab-driver.ts';
+import { execThroughKubelet } from '../pod-exec.ts';
 import { runOnHost } from '../process/host-exec.ts';
 import type { LabAgents, NodeAgentContext } from './agents/types.ts';
 import type { ChangeHub } from './changes.ts';
@@ -186,43 +185,7 @@ export class NetnsDriverLab implements InteractiveLab {
     opts: ExecOptions,
   ): Promise<RunResult> {
     const { kubelet, container, ref } = this.#podKubelet(target);
-    const started = performance.now();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const result = (code: number, extra = ''): RunResult => ({
-      code,
-      stdout: Buffer.concat(out).toString('utf8'),
-      stderr: Buffer.concat(err).toString('utf8') + extra,
-      ms: Math.round(performance.now() - started),
-    });
-    let proc: ExecProcess;
-    try {
-      proc = await kubelet.exec(
-        ref,
-        container,
-        { command: argv, tty: false, stdin: opts.input !== undefined },
-        (stream, chunk) => (stream === 'stderr' ? err : out).push(chunk),
-      );
-    } catch (e) {
-      if (e instanceof KubeletError && e.kind === 'exec') return result(126, `${e.message}\n`);
-      throw e;
-    }
-    if (opts.input !== undefined) {
-      proc.writeStdin(Buffer.from(opts.input));
-      proc.closeStdin();
-    }
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => {
-      timer = setTimeout(() => r('timeout'), timeoutMs);
-    });
-    const code = await Promise.race([proc.exited, timedOut]);
-    clearTimeout(timer);
-    if (code === 'timeout') {
-      proc.kill();
-      return result(124, `command timed out after ${timeoutMs} ms\n`);
-    }
-    return result(code);
+    return execThroughKubelet(kubelet, ref, container, argv, opts);
   }
 
   /** The real kubectl with the lab's kubeconfig (its own discovery cache per lab). */

@@ -8,8 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import type { ControlPlane } from '../../controlplane/controlplane.ts';
-import { type Kubelet, KubeletError } from '../../runtime/kubelet.ts';
-import type { ExecProcess } from '../../runtime/pod-runtime.ts';
+import type { Kubelet } from '../../runtime/kubelet.ts';
 import type { NodeSpec, Topology } from '../../topology/types.ts';
 import type { Component, ExecOptions, ExecTarget, LabNodeInfo, RunResult } from '../driver.ts';
 import {
@@ -19,10 +18,9 @@ import {
   type Terminal,
   type TerminalOptions,
 } from '../lab-driver.ts';
+import { execThroughKubelet } from '../pod-exec.ts';
 import { hostTerminal, runOnHost } from './host-exec.ts';
 import { startKubelet, stopKubelet } from './nodes.ts';
-
-const DEFAULT_POD_TIMEOUT_MS = 5 * 60_000;
 
 export interface ProcessLabInit {
   spec: LabSpec;
@@ -122,44 +120,7 @@ export class ProcessLab implements InteractiveLab {
     opts: ExecOptions,
   ): Promise<RunResult> {
     const { kubelet, container, ref } = this.podKubelet(target);
-    const started = performance.now();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const result = (code: number, extra = ''): RunResult => ({
-      code,
-      stdout: Buffer.concat(out).toString('utf8'),
-      stderr: Buffer.concat(err).toString('utf8') + extra,
-      ms: Math.round(performance.now() - started),
-    });
-    let proc: ExecProcess;
-    try {
-      proc = await kubelet.exec(
-        ref,
-        container,
-        { command: argv, tty: false, stdin: opts.input !== undefined },
-        (stream, chunk) => (stream === 'stderr' ? err : out).push(chunk),
-      );
-    } catch (e) {
-      // As kubectl reports it: the runtime could not start the command.
-      if (e instanceof KubeletError && e.kind === 'exec') return result(126, `${e.message}\n`);
-      throw e;
-    }
-    if (opts.input !== undefined) {
-      proc.writeStdin(Buffer.from(opts.input));
-      proc.closeStdin();
-    }
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_POD_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => {
-      timer = setTimeout(() => r('timeout'), timeoutMs);
-    });
-    const code = await Promise.race([proc.exited, timedOut]);
-    clearTimeout(timer);
-    if (code === 'timeout') {
-      proc.kill();
-      return result(124, `command timed out after ${timeoutMs} ms\n`);
-    }
-    return result(code);
+    return execThroughKubelet(kubelet, ref, container, argv, opts);
   }
 
   async openTerminal(target: ExecTarget, opts: TerminalOptions): Promise<Terminal> {
