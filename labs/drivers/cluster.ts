@@ -7,6 +7,7 @@
 import { ensureServingCert, type TlsMaterial } from '../controlplane/tls.ts';
 import type { ClusterConfig } from '../controlplane/types.ts';
 import type { Topology } from '../topology/types.ts';
+import { type LabNodeInfo, STORY_NODE_LABEL } from './driver.ts';
 
 export const KUBERNETES_VERSION = 'v1.32.4';
 
@@ -24,6 +25,29 @@ export function clusterConfig(name: string, t: Topology, version = KUBERNETES_VE
       ip: e.address,
       port: t.cluster.apiserver.port,
     })),
+  };
+}
+
+/** Nodes as the topology names them, which is also their Kubernetes name on our control plane. */
+export function topologyNodes(t: Topology): LabNodeInfo[] {
+  return t.nodes.map((n) => ({
+    name: n.name,
+    kubeName: n.name,
+    role: n.role,
+    addresses: n.nics.flatMap((nic) => nic.addresses.map((a) => ({ nic: nic.name, address: a }))),
+  }));
+}
+
+/** Labels a kubelet of ours registers its Node with, besides the well-known ones. */
+export function nodeRegistrationLabels(name: string, controlPlane: boolean): Record<string, string> {
+  return {
+    [STORY_NODE_LABEL]: name,
+    ...(controlPlane
+      ? {
+          'node-role.kubernetes.io/control-plane': '',
+          'node.kubernetes.io/exclude-from-external-load-balancers': '',
+        }
+      : {}),
   };
 }
 

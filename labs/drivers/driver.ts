@@ -38,8 +38,17 @@ export type ProgressSink = (e: ProgressEvent) => void;
 /** Components a scenario may restart, as an operator would (`kubectl delete pod`, systemctl). */
 export type Component = 'flannel' | 'kube-proxy' | 'coredns' | 'kubelet';
 
+/**
+ * Label every driver puts on each Kubernetes Node with the story's node name (`ubuntu02`): manifests
+ * select nodes by it (`nodeSelector`), because kind names its Nodes itself.
+ */
+export const STORY_NODE_LABEL = 'svc-labs.io/node';
+
 export interface LabNodeInfo {
+  /** The story's name (`ubuntu02`): what exec, files and scenarios use. */
   name: string;
+  /** The Kubernetes Node's name: the same on netns, kind's container name on kind. */
+  kubeName: string;
   role: 'control-plane' | 'worker';
   addresses: { nic: string; address: string }[];
 }

@@ -216,25 +216,9 @@ function podInfo(p: any): PodInfo {
 }
 
 export function createProbes(ctx: LabContext, record: (e: Evidence) => void): Probes {
-  let nodeMap: Promise<Map<string, string>> | undefined;
-  /** Kubernetes Node name -> lab node name, by the Node's InternalIP (asked only when they differ). */
-  const labNode = async (k8sName: string): Promise<string> => {
-    if (ctx.nodes.some((n) => n.name === k8sName)) return k8sName;
-    nodeMap ??= (async () => {
-      const r = await ctx.lab.kubectl(['get', 'nodes', '-o', 'json'], { timeoutMs: 15_000 });
-      const map = new Map<string, string>();
-      if (r.code !== 0) return map;
-      for (const n of JSON.parse(r.stdout).items as any[]) {
-        const ips = (n.status?.addresses ?? [])
-          .filter((a: any) => a.type === 'InternalIP')
-          .map((a: any) => a.address);
-        const lab = ctx.nodes.find((x) => x.addresses.some((a) => ips.includes(a.address.split('/')[0])));
-        if (lab) map.set(n.metadata.name, lab.name);
-      }
-      return map;
-    })();
-    return (await nodeMap).get(k8sName) ?? k8sName;
-  };
+  /** Kubernetes Node name -> lab node name (kind names its Nodes after their containers). */
+  const labNode = async (k8sName: string): Promise<string> =>
+    ctx.nodes.find((n) => n.kubeName === k8sName)?.name ?? k8sName;
 
   const run = async (from: From, argv: string[], timeoutMs: number): Promise<RunResult> => {
     try {

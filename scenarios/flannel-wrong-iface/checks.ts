@@ -152,8 +152,8 @@ export default defineChecks({
     const line = logged ? logged.replace(/^.*\] /, '') : undefined;
     return ctx.fail(
       t(
-        `${list}.${line ? ` flanneld logs: "${line}".` : ''} 10.0.2.15 is every node's own NAT address, so a vxlan packet sent there never leaves the node.`,
-        `${list}。${line ? `flanneld 日志：“${line}”。` : ''}10.0.2.15 是每个节点自己的 NAT 地址，发往那里的 vxlan 包根本离不开本节点。`,
+        `${list}.${line ? ` flanneld logs: "${line}".` : ''} An enp0s8 address is a node's own NAT address (10.0.2.15 on every VirtualBox VM), which no other node can reach, so vxlan packets sent there never arrive.`,
+        `${list}。${line ? `flanneld 日志：“${line}”。` : ''}enp0s8 上的地址是节点自己的 NAT 地址（每台 VirtualBox 虚拟机都是 10.0.2.15），其他节点到不了，发往那里的 vxlan 包永远到不了对端。`,
       ),
     );
   },

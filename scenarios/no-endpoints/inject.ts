@@ -12,6 +12,8 @@ import { ensureFlannelIface } from '../../labs/scenarios/kube.ts';
 import type { ScenarioContext } from '../../labs/scenarios/types.ts';
 
 export const MANIFEST = '/root/hostnames.yaml';
+/** Where files/servers.yaml runs the servers of the manual variant. */
+const SERVER_NODES = ['ubuntu02', 'ubuntu03'];
 
 async function removeDeployment(ctx: ScenarioContext): Promise<void> {
   await ctx.kubectlOk(['delete', 'deployment', 'hostnames', '--ignore-not-found']);
@@ -56,5 +58,9 @@ export async function inject(ctx: ScenarioContext): Promise<void> {
   await ctx.writeNodeFile(ctx.controlPlane(), MANIFEST, manifest);
   await ctx.settle({ ready: variant !== 'readiness' });
   await recordClusterIP(ctx);
-  ctx.facts.servers = variant === 'manual' ? ['ubuntu02', 'ubuntu03'] : undefined;
+  // serve_hostname answers with its node's hostname, which is the container's name on kind.
+  ctx.facts.servers =
+    variant === 'manual'
+      ? await Promise.all(SERVER_NODES.map(async (n) => (await ctx.shOk(n, 'hostname')).trim()))
+      : undefined;
 }

@@ -8,6 +8,12 @@ import type { CheckContext } from '../../labs/scenarios/index.ts';
 import { defineChecks, t } from '../../labs/scenarios/index.ts';
 
 const KUBERNETES = 'https://172.24.0.1/healthz';
+const CLUSTER_NIC = 'enslf0';
+
+/** Each node's business gateway, as setup found it (10.141.13.1 in the incident). */
+function businessGateways(ctx: CheckContext): Record<string, string> {
+  return (ctx.facts.businessGateways as Record<string, string> | undefined) ?? {};
+}
 // A TLS handshake may take a while on a busy machine; a connection that never comes back is what counts.
 const TLS = { insecure: true, timeoutMs: 1000, totalMs: 4000 } as const;
 
@@ -74,7 +80,10 @@ export default defineChecks({
   },
 
   'apiservers-answer-directly': async (ctx) => {
-    const targets = ['https://10.0.0.8:6443/healthz', 'https://10.0.0.12:6443/healthz'];
+    // The masters' cluster-network addresses (10.0.0.8 and 10.0.0.12 in the incident).
+    const targets = ctx.nodes
+      .filter((n) => n.role === 'control-plane')
+      .map((n) => `https://${ctx.address(n.name, CLUSTER_NIC)}:6443/healthz`);
     // The first packet to a master may wait for ARP (about a second): allow for it.
     const runs = await Promise.all(
       ctx.nodes.flatMap((n) =>
@@ -141,8 +150,11 @@ export default defineChecks({
       const out = (await ctx.shOk(node, 'ip route show default')).trim();
       const lines = out.split('\n').filter((l) => l.startsWith('default'));
       const first = lines[0] ?? '';
+      const [, via, dev] = /\bvia (\S+) dev (\S+)/.exec(first) ?? [];
       const ok =
-        /\bvia 10\.141\.13\.1 dev enslf1\b/.test(first) && !lines.some((l) => /\bdev enslf0\b/.test(l));
+        via === businessGateways(ctx)[node] &&
+        dev === 'enslf1' &&
+        !lines.some((l) => /\bdev enslf0\b/.test(l));
       return { ok, out: out || '(no default route)' };
     });
     const bad = runs.filter((r) => !r.value.ok);
@@ -150,8 +162,8 @@ export default defineChecks({
     const list = bad.map((b) => `${b.node}: ${b.value.out.split('\n').join(' | ')}`).join('; ');
     return ctx.fail(
       t(
-        `The default route must stay on enslf1 via 10.141.13.1 (the business team needs it there): ${list}.`,
-        `默认路由必须保持在 enslf1 上、经 10.141.13.1（业务方需要这样）：${list}。`,
+        `The default route must stay on enslf1 via the business gateway (the business team needs it there): ${list}.`,
+        `默认路由必须保持在 enslf1 上、经业务网网关（业务方需要这样）：${list}。`,
       ),
     );
   },

@@ -27,6 +27,18 @@ export function withoutClusterGateway(text: string): string {
 export async function setup(ctx: ScenarioContext): Promise<void> {
   await ensureFlannelIface(ctx, 'enslf0');
   await ctx.apply(ctx.file('files/cloud-disk-node.yaml'));
+  // The business gateway is the one default route the constraint allows; its address is the
+  // driver's (10.141.13.1 on netns, Docker's gateway on kind).
+  const gateways: Record<string, string> = {};
+  await Promise.all(
+    ctx.nodes.map(async (n) => {
+      const out = await ctx.shOk(n.name, 'ip route show default dev enslf1');
+      const via = /\bvia (\S+)/.exec(out)?.[1];
+      if (!via) throw new Error(`${n.name} has no default route on enslf1: ${out.trim() || '(none)'}`);
+      gateways[n.name] = via;
+    }),
+  );
+  ctx.facts.businessGateways = gateways;
 }
 
 export async function inject(ctx: ScenarioContext): Promise<void> {
@@ -35,7 +47,7 @@ export async function inject(ctx: ScenarioContext): Promise<void> {
       const text = await ctx.readNodeFile(n.name, NETPLAN);
       const next = withoutClusterGateway(text);
       if (next !== text) await ctx.writeNodeFile(n.name, NETPLAN, next);
-      await ctx.sh(n.name, 'ip route del default via 10.0.0.1 dev enslf0 2>/dev/null; ip route show default');
+      await ctx.sh(n.name, 'ip route del default dev enslf0 2>/dev/null; ip route show default');
     }),
   );
   // From now on the business team's rule holds (a lab built with --no-fault never had the change).

@@ -8,11 +8,12 @@
  */
 import { stringify } from 'yaml';
 import type { Topology } from '../../topology/types.ts';
+import { STORY_NODE_LABEL } from '../driver.ts';
 import type { KindLayout } from './layout.ts';
 import { KIND_VERSION, NODE_IMAGE } from './versions.ts';
 
 /** Kubernetes label with the topology name on each node (kind names the nodes itself). */
-export const NODE_LABEL = 'svc-labs.io/node';
+export const NODE_LABEL = STORY_NODE_LABEL;
 
 export interface KindConfigOptions {
   /** Host directory with the CNI plugins, mounted at /opt/cni/bin in every node. */

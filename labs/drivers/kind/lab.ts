@@ -86,6 +86,7 @@ export class KindLab implements InteractiveLab {
   nodes(): LabNodeInfo[] {
     return this.layout.nodes.map((n) => ({
       name: n.name,
+      kubeName: n.container,
       role: n.role,
       addresses: this.addresses[n.name] ?? [],
     }));

@@ -12,6 +12,7 @@ import type { NetnsLab } from '../../netns/build/builder.ts';
 import type { NativeSandbox } from '../../netns/sandbox/types.ts';
 import type { ImageCatalog } from '../../runtime/images/catalog.ts';
 import type { NodeSpec, Topology } from '../../topology/types.ts';
+import { topologyNodes } from '../cluster.ts';
 import type { Component, ExecOptions, ExecTarget, LabNodeInfo, RunResult } from '../driver.ts';
 import {
   type InteractiveLab,
@@ -113,11 +114,7 @@ export class NetnsDriverLab implements InteractiveLab {
   }
 
   nodes(): LabNodeInfo[] {
-    return this.topology.nodes.map((n) => ({
-      name: n.name,
-      role: n.role,
-      addresses: n.nics.flatMap((nic) => nic.addresses.map((a) => ({ nic: nic.name, address: a }))),
-    }));
+    return topologyNodes(this.topology);
   }
 
   #node(name: string): NodeSpec {

@@ -9,6 +9,7 @@ import { NetnsPodRuntime } from '../../netns/pods/runtime.ts';
 import type { ImageCatalog } from '../../runtime/images/catalog.ts';
 import { Kubelet } from '../../runtime/kubelet.ts';
 import type { NodeSpec, Topology } from '../../topology/types.ts';
+import { nodeRegistrationLabels } from '../cluster.ts';
 import { AgentPodRuntime } from './agent-runtime.ts';
 import type { NodeAgentContext } from './agents/types.ts';
 import { prePulledImages } from './manifests.ts';
@@ -64,12 +65,7 @@ export async function startNode(
         { type: 'InternalIP', address: ctx.nodeIP },
         { type: 'Hostname', address: node.hostname },
       ],
-      labels: controlPlane
-        ? {
-            'node-role.kubernetes.io/control-plane': '',
-            'node.kubernetes.io/exclude-from-external-load-balancers': '',
-          }
-        : {},
+      labels: nodeRegistrationLabels(node.name, controlPlane),
       taints: controlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [],
       podCIDR: node.podCIDR,
       nodeInfo: {

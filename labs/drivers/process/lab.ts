@@ -10,6 +10,7 @@ import { dirname, join, normalize } from 'node:path';
 import type { ControlPlane } from '../../controlplane/controlplane.ts';
 import type { Kubelet } from '../../runtime/kubelet.ts';
 import type { NodeSpec, Topology } from '../../topology/types.ts';
+import { topologyNodes } from '../cluster.ts';
 import type { Component, ExecOptions, ExecTarget, LabNodeInfo, RunResult } from '../driver.ts';
 import {
   type InteractiveLab,
@@ -51,11 +52,7 @@ export class ProcessLab implements InteractiveLab {
   }
 
   nodes(): LabNodeInfo[] {
-    return this.topology.nodes.map((n) => ({
-      name: n.name,
-      role: n.role,
-      addresses: n.nics.flatMap((nic) => nic.addresses.map((a) => ({ nic: nic.name, address: a }))),
-    }));
+    return topologyNodes(this.topology);
   }
 
   private node(name: string): NodeSpec {

@@ -7,6 +7,7 @@ import type { ControlPlane } from '../../controlplane/controlplane.ts';
 import { Kubelet } from '../../runtime/kubelet.ts';
 import { ProcessRuntime } from '../../runtime/process-runtime.ts';
 import type { NodeSpec, Topology } from '../../topology/types.ts';
+import { nodeRegistrationLabels } from '../cluster.ts';
 
 /** The node's InternalIP: its apiserver advertise address, else the first static address of its NICs. */
 export function nodeIP(topology: Topology, node: NodeSpec): string {
@@ -31,7 +32,7 @@ export async function startKubelet(cp: ControlPlane, topology: Topology, node: N
         { type: 'InternalIP', address: ip },
         { type: 'Hostname', address: node.hostname },
       ],
-      labels: controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : {},
+      labels: nodeRegistrationLabels(node.name, controlPlane),
       taints: controlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [],
       podCIDR: node.podCIDR,
       nodeInfo: {

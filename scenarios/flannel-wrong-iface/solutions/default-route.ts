@@ -8,16 +8,21 @@ import { defineFix } from '../../../labs/scenarios/index.ts';
 
 const ON_EVERY_NODE = `
 set -e
+# The VirtualBox host is the host-only network's first address (192.168.56.1).
+net=$(ip -4 -o route show dev enp0s3 proto kernel | awk '{ print $1; exit }')
+host=$(echo "\${net%/*}" | awk -F. '{ printf "%d.%d.%d.%d", $1, $2, $3, $4 + 1 }')
 f=/etc/netplan/50-cloud-init.yaml
-new=$(awk '{ print }
-  /^        - 192\\.168\\.56\\.[0-9]+\\/24$/ {
+new=$(awk -v host="$host" '{ print }
+  /^      set-name: enp0s3$/ { inside = 1 }
+  inside && /^        - [0-9.]+\\/[0-9]+$/ {
     print "      routes:"
     print "        - to: default"
-    print "          via: 192.168.56.1"
+    print "          via: " host
     print "          metric: 50"
+    inside = 0
   }' "$f")
 printf '%s\\n' "$new" > "$f"
-ip route add default via 192.168.56.1 dev enp0s3 metric 50
+ip route add default via "$host" dev enp0s3 metric 50
 ip route show default
 `;
 

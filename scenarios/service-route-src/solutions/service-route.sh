@@ -7,7 +7,7 @@ ip route get 172.24.0.1
 f=/etc/netplan/50-cloud-init.yaml
 new=$(awk '{ print }
   /^      set-name: enslf0$/ { inside = 1 }
-  inside && /^        - 10\.0\.0\.[0-9]+\/24$/ {
+  inside && /^        - [0-9.]+\/[0-9]+$/ {
     print "      routes:"
     print "        - to: 172.24.0.0/13"
     print "          scope: link"
