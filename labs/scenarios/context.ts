@@ -250,7 +250,11 @@ export class LabContext implements ScenarioContext {
     }
   }
 
+  /** Whether the last settle waited for ready pods (reset settles the way injection did). */
+  lastSettleReady: boolean | undefined;
+
   async settle(opts: SettleOptions = {}): Promise<void> {
+    this.lastSettleReady = opts.ready !== false;
     const started = performance.now();
     await settle(this.lab, opts);
     this.record({

@@ -1,24 +1,36 @@
 /**
- * `labctl reset`: back to the freshly injected lab without rebuilding it. How:
+ * `labctl reset`: back to the freshly injected lab without rebuilding it, undoing only what the
+ * learner changed. How:
  *
- *   baseline  taken once, after setup and before injection: the API objects a learner could have
- *             changed (Deployments, DaemonSets, Services, ConfigMaps, selector-less Endpoints and
- *             bare Pods in default, kube-system, kube-flannel and lab-probes, plus reset.objects)
- *             and every node's persistent files (netplan, sysctl.d, plus reset.nodeFiles).
+ *   baseline  taken once, right after injection (or after setup with --no-fault): the API objects
+ *             a learner could have changed (Deployments, DaemonSets, Services, ConfigMaps,
+ *             selector-less Endpoints and bare Pods in default, kube-system, kube-flannel and
+ *             lab-probes, plus reset.objects), every node's persistent files (netplan, sysctl.d,
+ *             plus reset.nodeFiles) and every node's live network state (node-state.ts).
  *   reset     1. API objects: what the learner created is deleted, what they changed or deleted is
- *                put back (a Service keeps its ClusterIP); flannel's public-ip-overwrite cleared;
+ *                put back (a Service keeps its ClusterIP); a component whose ConfigMap came back
+ *                is restarted, as it reads it only when it starts; flannel's public-ip-overwrite
+ *                cleared; the lab left to settle if anything changed;
  *             2. node files written back as they were, the scenario's files placed again;
- *             3. every node rebooted: live changes (routes, iptables, vxlan entries, hairpin
- *                flags) are gone, and every component starts again from restored files and
- *                ConfigMaps;
- *             4. the lab left to settle, injection run again.
+ *             3. each node's live state compared with the baseline: routes, sysctls and hairpin
+ *                flags put back in place, flannel's device rebuilt by flannel, anything else
+ *                (addresses, links, iptables rules of the learner's) undone by a reboot of that
+ *                node only. A node nobody touched is left alone.
  * Only the Lab is used, so reset works the same on every driver.
  */
 import { stringify as toYaml } from 'yaml';
+import type { Component } from '../drivers/driver.ts';
 import { environment } from '../environments/index.ts';
 import type { LabContext } from './context.ts';
 import { CommandError } from './context.ts';
 import type { ScenarioSpec } from './format.ts';
+import {
+  diffNodeState,
+  inPlaceRepair,
+  NODE_STATE_SCRIPT,
+  type NodeState,
+  parseNodeState,
+} from './node-state.ts';
 import { PROBE_NAMESPACE } from './probes.ts';
 
 export const TRACKED_NAMESPACES = ['default', 'kube-system', 'kube-flannel', PROBE_NAMESPACE];
@@ -38,6 +50,8 @@ export interface Baseline {
   namespaces: string[];
   objects: BaselineObject[];
   nodeFiles: { node: string; path: string; content: string }[];
+  /** Live network state per node (absent in baselines of older labs: reset then reboots). */
+  nodeState?: Record<string, NodeState>;
 }
 
 function keyOf(o: any): string {
@@ -102,9 +116,13 @@ function namespacesOf(spec: ScenarioSpec): string[] {
   return [...new Set([...TRACKED_NAMESPACES, ...extra])];
 }
 
-async function listTracked(ctx: LabContext, namespaces: string[]): Promise<Map<string, any>> {
-  const doc = await ctx.getJson<{ items: any[] }>([KINDS, '-A']);
-  const items = doc?.items ?? [];
+/** Everything reset looks at, in one kubectl call: the tracked kinds, ReplicaSets and Nodes. */
+export async function listForReset(ctx: LabContext): Promise<any[]> {
+  return (await ctx.getJson<{ items: any[] }>([`${KINDS},replicasets,nodes`, '-A']))?.items ?? [];
+}
+
+async function listTracked(ctx: LabContext, namespaces: string[], listed?: any[]): Promise<Map<string, any>> {
+  const items = listed ?? (await ctx.getJson<{ items: any[] }>([KINDS, '-A']))?.items ?? [];
   const selectorless = new Set(
     items
       .filter((o) => o.kind === 'Service' && !(o.spec?.selector && Object.keys(o.spec.selector).length))
@@ -148,6 +166,14 @@ export async function captureBaseline(ctx: LabContext, spec: ScenarioSpec): Prom
     namespaces,
     objects: [...objects].map(([key, manifest]) => ({ key, manifest })),
     nodeFiles,
+    // The process driver's nodes share the host's network: nothing of it is the lab's to restore.
+    nodeState:
+      ctx.lab.driver === 'process'
+        ? {}
+        : await readNodeStates(
+            ctx,
+            ctx.nodes.map((n) => n.name),
+          ),
   };
 }
 
@@ -161,8 +187,9 @@ export async function restoreObjects(
   ctx: LabContext,
   spec: ScenarioSpec,
   baseline: Baseline,
+  listed?: any[],
 ): Promise<string[]> {
-  const current = await listTracked(ctx, baseline.namespaces);
+  const current = await listTracked(ctx, baseline.namespaces, listed);
   for (const [k, v] of await listExtra(ctx, spec)) current.set(k, v);
   const wanted = new Map(baseline.objects.map((o) => [o.key, o.manifest]));
   const done: string[] = [];
@@ -192,32 +219,83 @@ export async function restoreObjects(
     if (!cur) create.push(m);
     else if (!same(cur, m)) {
       const ipChanged = m.kind === 'Service' && cur.spec?.clusterIP !== m.spec?.clusterIP;
-      (ipChanged || m.kind === 'Pod' ? forceReplace : replace).push(m);
+      // A Deployment comes back with all its pods at once, as injection made them: a rolling
+      // update to a template whose pods never get ready would keep the learner's pods serving.
+      (ipChanged || m.kind === 'Pod' || m.kind === 'Deployment' ? forceReplace : replace).push(m);
     }
   }
   if (create.length) await ctx.kubectlOk(['create', '-f', '-'], { input: yamlStream(create) });
   if (replace.length) await ctx.kubectlOk(['replace', '-f', '-'], { input: yamlStream(replace) });
-  if (forceReplace.length)
+  if (forceReplace.length) {
     await ctx.kubectlOk(['replace', '--force', '--grace-period=0', '-f', '-'], {
       input: yamlStream(forceReplace),
     });
+    // The replaced Deployments' pods go at once too: a terminating pod that still serves would
+    // keep answering for its Service (kube-proxy falls back to serving terminating endpoints).
+    const deployments = forceReplace.filter((m) => m.kind === 'Deployment');
+    if (deployments.length) {
+      const items = listed ?? (await ctx.getJson<{ items: any[] }>(['replicasets,pods', '-A']))?.items ?? [];
+      for (const d of deployments) {
+        const pods = podsOfDeployment(items, d.metadata.namespace, d.metadata.name);
+        if (pods.length) await forceDeletePods(ctx, d.metadata.namespace, pods);
+      }
+    }
+  }
   done.push(...create.map((m) => `created ${keyOf(m)}`));
   done.push(...[...replace, ...forceReplace].map((m) => `restored ${keyOf(m)}`));
   return done;
+}
+
+function podsOfDeployment(items: any[], namespace: string, name: string): string[] {
+  const sets = new Set(
+    items
+      .filter(
+        (o) =>
+          o.kind === 'ReplicaSet' &&
+          o.metadata.namespace === namespace &&
+          (o.metadata.ownerReferences ?? []).some((r: any) => r.kind === 'Deployment' && r.name === name),
+      )
+      .map((o) => o.metadata.name),
+  );
+  return items
+    .filter(
+      (o) =>
+        o.kind === 'Pod' &&
+        o.metadata.namespace === namespace &&
+        (o.metadata.ownerReferences ?? []).some((r: any) => r.kind === 'ReplicaSet' && sets.has(r.name)),
+    )
+    .map((o) => o.metadata.name);
+}
+
+async function forceDeletePods(ctx: LabContext, namespace: string, names: string[]): Promise<void> {
+  await ctx.kubectlOk([
+    'delete',
+    'pod',
+    '-n',
+    namespace,
+    '--ignore-not-found',
+    '--grace-period=0',
+    '--force',
+    ...names,
+  ]);
 }
 
 /**
  * Pods a learner relabelled in place stay owned by their ReplicaSet, and a reboot keeps their
  * labels: delete those, so their controller makes them again from its template.
  */
-export async function recreateRelabelledPods(ctx: LabContext, namespaces: string[]): Promise<string[]> {
-  const doc = await ctx.getJson<{ items: any[] }>(['replicasets,pods', '-A']);
+export async function recreateRelabelledPods(
+  ctx: LabContext,
+  namespaces: string[],
+  listed?: any[],
+): Promise<string[]> {
+  const items = listed ?? (await ctx.getJson<{ items: any[] }>(['replicasets,pods', '-A']))?.items ?? [];
   const templates = new Map<string, Record<string, string>>();
-  for (const o of doc?.items ?? [])
+  for (const o of items)
     if (o.kind === 'ReplicaSet')
       templates.set(`${o.metadata.namespace}/${o.metadata.name}`, o.spec?.template?.metadata?.labels ?? {});
   const stale = new Map<string, string[]>();
-  for (const p of doc?.items ?? []) {
+  for (const p of items) {
     if (p.kind !== 'Pod' || !namespaces.includes(p.metadata.namespace) || p.metadata.deletionTimestamp)
       continue;
     const owner = (p.metadata.ownerReferences ?? []).find((r: any) => r.kind === 'ReplicaSet');
@@ -226,7 +304,9 @@ export async function recreateRelabelledPods(ctx: LabContext, namespaces: string
     if (JSON.stringify(sortKeys(p.metadata.labels ?? {})) !== JSON.stringify(sortKeys(want)))
       stale.set(p.metadata.namespace, [...(stale.get(p.metadata.namespace) ?? []), p.metadata.name]);
   }
-  for (const [ns, names] of stale) await ctx.kubectlOk(['delete', 'pod', '-n', ns, '--wait=false', ...names]);
+  // At once: a relabelled pod that matches a broken selector would otherwise go on serving while
+  // it terminates.
+  for (const [ns, names] of stale) await forceDeletePods(ctx, ns, names);
   return [...stale].flatMap(([ns, names]) => names.map((n) => `recreated ${ns}/${n}`));
 }
 
@@ -242,11 +322,139 @@ export async function rebootAll(ctx: LabContext): Promise<void> {
   await Promise.all(ctx.nodes.map((n) => ctx.lab.reboot(n.name)));
 }
 
+export async function readNodeStates(ctx: LabContext, nodes: string[]): Promise<Record<string, NodeState>> {
+  const out: Record<string, NodeState> = {};
+  await Promise.all(
+    nodes.map(async (node) => {
+      const r = await ctx.lab.exec({ node }, ['sh', '-c', NODE_STATE_SCRIPT], { timeoutMs: 20_000 });
+      out[node] = parseNodeState(r.stdout);
+    }),
+  );
+  return out;
+}
+
+/** ConfigMaps their component reads only when it starts. */
+const COMPONENT_CONFIG: Record<string, Component> = {
+  'ConfigMap/kube-system/kube-proxy': 'kube-proxy',
+  'ConfigMap/kube-flannel/kube-flannel-cfg': 'flannel',
+  'ConfigMap/kube-system/coredns': 'coredns',
+};
+
+/**
+ * After restoreObjects: restart what reads a restored ConfigMap. A restored ConfigMap of the
+ * system namespaces that no known component owns (a kubelet's, say) asks for every node to reboot.
+ */
+export async function restartForConfig(ctx: LabContext, restored: string[]): Promise<{ rebootAll: boolean }> {
+  const keys = restored.map((r) => r.replace(/^(restored|created|deleted) /, ''));
+  const components = new Set<Component>();
+  let rebootAll = false;
+  for (const k of keys) {
+    const c = COMPONENT_CONFIG[k];
+    if (c) components.add(c);
+    else if (/^ConfigMap\/(kube-system|kube-flannel)\//.test(k)) rebootAll = true;
+  }
+  if (!rebootAll) await Promise.all([...components].map((c) => ctx.lab.restart(c)));
+  return { rebootAll };
+}
+
+export interface NodeRepair {
+  node: string;
+  /** What differed from the baseline, by domain (node-state.ts). */
+  differed: string[];
+  action: 'repaired in place' | 'flannel rebuilt' | 'rebooted';
+  /** Differences still there at the end (reported, never hidden). */
+  left?: string[];
+}
+
+function describeDiffs(diffs: ReturnType<typeof diffNodeState>): string[] {
+  return diffs.map(
+    (d) =>
+      `${d.domain}: ${[...d.extra.map((x) => `+${x}`), ...d.missing.map((x) => `-${x}`)].slice(0, 4).join(', ')}`,
+  );
+}
+
+/**
+ * Step 3 of reset: each node's live state back to the baseline by the lightest means that works;
+ * a node whose repair in place or flannel rebuild did not bring it back is rebooted.
+ */
+export async function restoreNodeStates(
+  ctx: LabContext,
+  want: Record<string, NodeState>,
+  mustReboot: ReadonlySet<string>,
+  ready = true,
+): Promise<NodeRepair[]> {
+  const nodes = ctx.nodes.map((n) => n.name).filter((n) => want[n]);
+  const have = await readNodeStates(ctx, nodes);
+  const repairs = new Map<string, NodeRepair>();
+  const reboot = new Set<string>(mustReboot);
+  const rebuildFlannel: string[] = [];
+  const inPlace: { node: string; script: string }[] = [];
+  for (const node of nodes) {
+    const diffs = diffNodeState(want[node], have[node]);
+    if (diffs.length === 0 && !reboot.has(node)) continue;
+    const domains = new Set(diffs.map((d) => d.domain));
+    let action: NodeRepair['action'] = 'repaired in place';
+    if (reboot.has(node) || domains.has('node')) {
+      reboot.add(node);
+      action = 'rebooted';
+    } else {
+      const script = inPlaceRepair(want[node], have[node], diffs);
+      if (script) inPlace.push({ node, script });
+      if (domains.has('flannel')) {
+        rebuildFlannel.push(node);
+        action = 'flannel rebuilt';
+      }
+    }
+    repairs.set(node, { node, differed: describeDiffs(diffs), action });
+  }
+  await Promise.all(inPlace.map((x) => ctx.lab.exec({ node: x.node }, ['sh', '-c', x.script])));
+  await Promise.all(
+    rebuildFlannel.map(async (node) => {
+      await ctx.lab.exec({ node }, ['sh', '-c', 'ip link del flannel.1 2>/dev/null || true']);
+      await ctx.lab.restart('flannel', node);
+    }),
+  );
+  await Promise.all([...reboot].map((node) => ctx.lab.reboot(node)));
+  if (repairs.size === 0) return [];
+  if (rebuildFlannel.length || reboot.size) await ctx.settle({ timeoutMs: 90_000, ready });
+
+  // What in-place repair and flannel could not put back, a reboot does.
+  const touched = [...repairs.keys()];
+  let again = await readNodeStates(ctx, touched);
+  const stubborn = touched.filter((n) => !reboot.has(n) && diffNodeState(want[n], again[n]).length > 0);
+  if (stubborn.length) {
+    await Promise.all(stubborn.map((node) => ctx.lab.reboot(node)));
+    await ctx.settle({ timeoutMs: 90_000, ready });
+    for (const n of stubborn) {
+      const r = repairs.get(n);
+      if (r) r.action = 'rebooted';
+    }
+    again = { ...again, ...(await readNodeStates(ctx, stubborn)) };
+  }
+  for (const n of touched) {
+    const left = diffNodeState(want[n], again[n]);
+    const r = repairs.get(n);
+    if (r && left.length) r.left = describeDiffs(left);
+  }
+  return [...repairs.values()];
+}
+
 /** A stale overwrite annotation would pin flannel's public IP whatever the learner fixed. */
-export async function clearFlannelOverrides(ctx: LabContext): Promise<void> {
+export async function clearFlannelOverrides(ctx: LabContext, listed?: any[]): Promise<string[]> {
+  const key = 'flannel.alpha.coreos.com/public-ip-overwrite';
+  const nodes = (listed ?? (await ctx.getJson<{ items: any[] }>(['nodes']))?.items ?? []).filter(
+    (o) => o.kind === 'Node',
+  );
+  const pinned = nodes
+    .filter((n) => n.metadata?.annotations?.[key] !== undefined)
+    .map((n) => n.metadata.name);
+  if (pinned.length === 0) return [];
   try {
-    await ctx.kubectlOk(['annotate', 'nodes', '--all', 'flannel.alpha.coreos.com/public-ip-overwrite-']);
+    await ctx.kubectlOk(['annotate', 'nodes', ...pinned, `${key}-`]);
   } catch (e) {
     if (!(e instanceof CommandError)) throw e;
   }
+  // flanneld reads the annotation when it starts.
+  await ctx.lab.restart('flannel');
+  return pinned.map((n) => `cleared ${key} on ${n}`);
 }

@@ -1,12 +1,12 @@
 /**
  * A lab built for a scenario, from injection to teardown. One order for every scenario:
  *
- *   start   files placed, probe pods, setup (the healthy baseline), settle, baseline taken for
- *           reset, injection (unless --no-fault), settle; the state is written to the lab's dir
+ *   start   files placed, probe pods, setup (the healthy lab), settle, injection (unless
+ *           --no-fault), settle, baseline taken for reset; the state is written to the lab's dir
  *   grade   the grader (labs/scenarios/grader.ts)
  *   hint    the next hint, or one by id
  *   solve   a reference solution or a known wrong fix, through the Lab
- *   reset   labs/scenarios/reset.ts, then injection again
+ *   reset   labs/scenarios/reset.ts: what the learner changed since the baseline, undone
  *
  * Operations on one lab run one at a time (a reset must not meet a grade halfway).
  */
@@ -23,9 +23,13 @@ import {
   type Baseline,
   captureBaseline,
   clearFlannelOverrides,
+  listForReset,
+  type NodeRepair,
   rebootAll,
   recreateRelabelledPods,
+  restartForConfig,
   restoreNodeFiles,
+  restoreNodeStates,
   restoreObjects,
 } from './reset.ts';
 import { loadBaseline, type ScenarioState, saveBaseline, saveState } from './state.ts';
@@ -148,6 +152,7 @@ export class ScenarioSession {
     if (this.state.noFault) return;
     await this.scenario.inject.inject(ctx);
     this.state.injectedAt = new Date().toISOString();
+    this.state.settleRunningOnly = ctx.lastSettleReady === false;
   }
 
   private async prepare(): Promise<void> {
@@ -160,16 +165,17 @@ export class ScenarioSession {
       await this.scenario.inject.setup?.(ctx);
       await ctx.settle({ timeoutMs: 90_000 });
     });
-    const baseline = await this.step('scenario:baseline', 'Recording the healthy state for reset', () =>
-      captureBaseline(ctx, spec),
-    );
-    saveBaseline(this.dir, baseline);
     if (!this.state.noFault)
       await this.step(
         'scenario:inject',
         `Injecting the fault: ${title}${this.state.variant ? ` (variant ${this.state.variant})` : ''}`,
         () => this.injectAgain(ctx),
       );
+    // What reset returns to: the lab as the learner first sees it.
+    const baseline = await this.step('scenario:baseline', 'Recording the starting state for reset', () =>
+      captureBaseline(ctx, spec),
+    );
+    saveBaseline(this.dir, baseline);
     this.save();
   }
 
@@ -267,19 +273,45 @@ export class ScenarioSession {
         steps.push({ step, ms: Math.round(performance.now() - t) });
       };
       const started = performance.now();
-      await timed('api objects', async () => {
-        await restoreObjects(ctx, this.scenario.spec, baseline);
-        await recreateRelabelledPods(ctx, baseline.namespaces);
-        await clearFlannelOverrides(ctx);
-      });
-      await timed('node files', async () => {
-        await restoreNodeFiles(ctx, baseline);
-        await placeFiles(ctx, this.scenario);
-      });
-      // Last, so that every component starts again from the restored files and ConfigMaps.
-      await timed('reboot nodes', () => rebootAll(ctx));
-      await timed('settle', () => ctx.settle({ timeoutMs: 90_000 }));
-      await timed('inject', () => this.injectAgain(ctx));
+      let objects: string[] = [];
+      let nodes: NodeRepair[] = [];
+      if (!baseline.nodeState) {
+        // A baseline from before node states were recorded: taken before injection.
+        await timed('api objects', async () => {
+          await restoreObjects(ctx, this.scenario.spec, baseline);
+          await recreateRelabelledPods(ctx, baseline.namespaces);
+          await clearFlannelOverrides(ctx);
+        });
+        await timed('node files', async () => {
+          await restoreNodeFiles(ctx, baseline);
+          await placeFiles(ctx, this.scenario);
+        });
+        await timed('reboot nodes', () => rebootAll(ctx));
+        await timed('settle', () => ctx.settle({ timeoutMs: 90_000 }));
+        await timed('inject', () => this.injectAgain(ctx));
+      } else {
+        const nodeState = baseline.nodeState;
+        let rebootEvery = false;
+        await timed('api objects', async () => {
+          const listed = await listForReset(ctx);
+          const changed = [
+            ...(await restoreObjects(ctx, this.scenario.spec, baseline, listed)),
+            ...(await recreateRelabelledPods(ctx, baseline.namespaces, listed)),
+            ...(await clearFlannelOverrides(ctx, listed)),
+          ];
+          rebootEvery = (await restartForConfig(ctx, changed)).rebootAll;
+          if (changed.length) await ctx.settle({ timeoutMs: 90_000, ready: !this.state.settleRunningOnly });
+          objects = changed;
+        });
+        await timed('node files', async () => {
+          await restoreNodeFiles(ctx, baseline);
+          await placeFiles(ctx, this.scenario);
+        });
+        await timed('node state', async () => {
+          const all = rebootEvery ? new Set(ctx.nodes.map((n) => n.name)) : new Set<string>();
+          nodes = await restoreNodeStates(ctx, nodeState, all, !this.state.settleRunningOnly);
+        });
+      }
       this.state.resets++;
       this.save();
       return {
@@ -287,6 +319,8 @@ export class ScenarioSession {
         scenario: this.scenario.id,
         ...(this.state.variant ? { variant: this.state.variant } : {}),
         steps,
+        objects,
+        nodes,
         ms: Math.round(performance.now() - started),
       };
     });

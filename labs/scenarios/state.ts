@@ -24,6 +24,8 @@ export interface ScenarioState {
   facts: Record<string, unknown>;
   hintsRevealed: string[];
   injectedAt?: string;
+  /** Injection's last settle left not-ready pods alone (a broken readinessProbe): so does reset. */
+  settleRunningOnly?: boolean;
   resets: number;
   grades: GradeSummary[];
 }

@@ -152,5 +152,14 @@ export interface ResetReport {
   scenario: string;
   variant?: string;
   steps: { step: string; ms: number }[];
+  /** API objects deleted, put back or recreated. */
+  objects?: string[];
+  /** Nodes whose live state differed, and what reset did about it. */
+  nodes?: {
+    node: string;
+    differed: string[];
+    action: 'repaired in place' | 'flannel rebuilt' | 'rebooted';
+    left?: string[];
+  }[];
   ms: number;
 }

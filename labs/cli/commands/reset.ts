@@ -16,8 +16,9 @@ export const reset: Command = {
   usage: 'reset <name> [--json]',
   summary: 'return the lab to its freshly injected state (hints revealed are kept)',
   help: [
-    'Puts back the API objects and node files as they were before injection (what you created is',
-    'deleted), reboots every node so that live changes are gone, and injects the fault again.',
+    'Puts back the API objects and node files as they were right after injection (what you created',
+    'is deleted), then undoes live changes on each node you touched: routes, sysctls and hairpin',
+    'flags in place, flannel rebuilt, a reboot for anything else. Nodes nobody touched stay as they are.',
   ].join('\n'),
   async run(args) {
     checkFlags(args, []);
@@ -31,6 +32,12 @@ export const reset: Command = {
         return EXIT_OK;
       }
       for (const s of r.steps) console.log(`  ${s.step.padEnd(14)} ${formatMs(s.ms)}`);
+      for (const o of r.objects ?? []) console.log(`  ${o}`);
+      for (const n of r.nodes ?? []) {
+        console.log(`  ${n.node}: ${n.action} (${n.differed.join('; ') || 'asked to'})`);
+        if (n.left?.length) console.log(`    still different: ${n.left.join('; ')}`);
+      }
+      if (r.nodes && !r.nodes.length && !r.objects?.length) console.log('  nothing had changed');
       console.log(
         `Lab ${name} is reset to the start of ${r.scenario}${r.variant ? ` (variant ${r.variant})` : ''} (${formatMs(r.ms)}).`,
       );

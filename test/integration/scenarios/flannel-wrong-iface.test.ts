@@ -6,6 +6,7 @@
  * every check; every known wrong fix is caught.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { injected } from './expectations.ts';
 import {
   describeFixes,
   describeHealthy,
@@ -20,7 +21,7 @@ import {
   summary,
 } from './harness.ts';
 
-const INJECTED = ['nodes-reach-pods', 'pods-reach-pods', 'service-from-nodes', 'vtep-on-host-only'];
+const INJECTED = injected('flannel-wrong-iface');
 
 explainSkip();
 

@@ -6,6 +6,7 @@
  * the kubelet's hairpin flag and editing the nodes' conflist by hand are caught.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { injected } from './expectations.ts';
 import {
   describeFixes,
   describeHealthy,
@@ -20,7 +21,7 @@ import {
   summary,
 } from './harness.ts';
 
-const INJECTED = ['pods-reach-own-service', 'hairpin-on-for-hostnames'];
+const INJECTED = injected('hairpin-off');
 
 explainSkip();
 

@@ -1,13 +1,14 @@
 /**
- * Scenario labs on the netns driver for the scenario suites: build the scenario's environment,
- * start its session (setup, baseline, injection), and drive every reference solution and known
- * wrong fix through it, resetting in between - the way CI proves each scenario's grading.
+ * Scenario labs for the scenario suites: build the scenario's environment on a driver (netns here,
+ * kind where Docker is), start its session (setup, injection, baseline), and drive every reference
+ * solution and known wrong fix through it, resetting in between - the way CI proves each
+ * scenario's grading.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
-import type { Lab, RunResult } from '../../../labs/drivers/driver.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { DriverName, Lab, RunResult } from '../../../labs/drivers/driver.ts';
 import { getDriver, isDriverInstalled } from '../../../labs/drivers/registry.ts';
 import { environment } from '../../../labs/environments/index.ts';
 import {
@@ -52,10 +53,10 @@ export interface ScenarioLab {
 export async function scenarioLab(
   id: string,
   variant?: string,
-  opts: { noFault?: boolean } = {},
+  opts: { noFault?: boolean; driver?: DriverName } = {},
 ): Promise<ScenarioLab> {
   const scenario = await loadScenario(id);
-  const driver = await getDriver('netns');
+  const driver = await getDriver(opts.driver ?? 'netns');
   const dir = mkdtempSync(join(tmpdir(), 'svcl-t-scn-'));
   const name = `t-${id.slice(0, 10)}${variant ? `-${variant.slice(0, 4)}` : ''}`;
   const started = performance.now();
@@ -150,49 +151,98 @@ export function describeFixes(
   variant: string | undefined,
   get: () => ScenarioLab,
   injected: () => string[],
+  timeoutMs?: number,
 ): void {
   const spec = readScenarioSpec(scenarioDir(id));
   const fresh = async (t: ScenarioLab) => {
     const r = await t.session.reset();
-    expect(r.steps.map((s) => s.step)).toEqual([
-      'api objects',
-      'node files',
-      'reboot nodes',
-      'settle',
-      'inject',
-    ]);
+    expect(r.steps.map((s) => s.step)).toEqual(['api objects', 'node files', 'node state']);
+    // Whatever a reset could not put back is reported; a good reset leaves nothing behind.
+    expect((r.nodes ?? []).filter((n) => n.left?.length)).toEqual([]);
     t.times.push({ what: 'reset', quickMs: r.ms, ms: r.ms });
     expect(failing(await grade(t, 'after reset'))).toEqual(injected());
   };
 
   for (const s of spec.solutions.filter((x) => applies(x, variant))) {
-    it(`solution ${s.id}${s.seed ? ' (the seed author’s fix)' : ''}: every check passes`, async () => {
-      const t = get();
-      await fresh(t);
-      await t.session.solve({ solution: s.id });
-      const r = await grade(t, `solution ${s.id}`);
-      expect(r.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.why}`)).toEqual([]);
-      expect(r.passed).toBe(true);
-    });
+    it(
+      `solution ${s.id}${s.seed ? ' (the seed author’s fix)' : ''}: every check passes`,
+      async () => {
+        const t = get();
+        await fresh(t);
+        await t.session.solve({ solution: s.id });
+        const r = await grade(t, `solution ${s.id}`);
+        expect(r.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.why}`)).toEqual([]);
+        expect(r.passed).toBe(true);
+      },
+      timeoutMs,
+    );
   }
 
   for (const w of (spec.wrongFixes ?? []).filter((x) => applies(x, variant))) {
-    it(`wrong fix ${w.id}: caught by ${w.caughtBy.join(', ')}, saying why`, async () => {
-      const t = get();
-      await fresh(t);
-      await t.session.solve({ wrongFix: w.id });
-      const r = await grade(t, `wrong fix ${w.id}`);
-      for (const cid of w.caughtBy) {
-        const c = r.checks.find((x) => x.id === cid);
-        expect({ check: cid, passed: c?.passed, skipped: c?.skipped ?? false }).toEqual({
-          check: cid,
-          passed: false,
-          skipped: false,
-        });
-        expect(c?.why, `${cid} says why`).toMatch(/\S{3}/);
-        expect(c?.evidence.length, `${cid} shows what it ran`).toBeGreaterThan(0);
-      }
-      expect(r.passed).toBe(false);
-    });
+    it(
+      `wrong fix ${w.id}: caught by ${w.caughtBy.join(', ')}, saying why`,
+      async () => {
+        const t = get();
+        await fresh(t);
+        await t.session.solve({ wrongFix: w.id });
+        const r = await grade(t, `wrong fix ${w.id}`);
+        for (const cid of w.caughtBy) {
+          const c = r.checks.find((x) => x.id === cid);
+          expect({ check: cid, passed: c?.passed, skipped: c?.skipped ?? false }).toEqual({
+            check: cid,
+            passed: false,
+            skipped: false,
+          });
+          expect(c?.why, `${cid} says why`).toMatch(/\S{3}/);
+          expect(c?.evidence.length, `${cid} shows what it ran`).toBeGreaterThan(0);
+        }
+        expect(r.passed).toBe(false);
+      },
+      timeoutMs,
+    );
   }
+}
+
+/**
+ * A scenario end to end on one driver, with nothing but the scenario's own code: built and
+ * injected, the lab fails exactly the checks that name the fault (each showing what it ran and
+ * why), then every reference solution passes every check and every known wrong fix is caught,
+ * each from a reset lab.
+ */
+export function describeScenarioOn(
+  driver: DriverName,
+  id: string,
+  variant: string | undefined,
+  expected: string[],
+  timeouts: { buildMs: number; testMs: number },
+): void {
+  let t: ScenarioLab | undefined;
+  beforeAll(async () => {
+    t = await scenarioLab(id, variant, { driver });
+  }, timeouts.buildMs);
+  afterAll(async () => {
+    summary(t);
+    await t?.dispose();
+  }, timeouts.buildMs);
+
+  it(
+    'shows the symptom: check fails on exactly the checks that name the fault, with evidence',
+    async () => {
+      const r = await grade(t!, 'injected');
+      expect(failing(r)).toEqual(expected);
+      for (const c of r.checks.filter((x) => expected.includes(x.id))) {
+        expect(c.why, `${c.id} says why`).toMatch(/\S{3}/);
+        expect(c.evidence.length, `${c.id} shows what it ran`).toBeGreaterThan(0);
+      }
+    },
+    timeouts.testMs,
+  );
+
+  describeFixes(
+    id,
+    variant,
+    () => t!,
+    () => expected,
+    timeouts.testMs,
+  );
 }

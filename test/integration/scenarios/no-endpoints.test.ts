@@ -5,6 +5,7 @@
  * endpoints" REJECT rule), the declared fix passes every check, and the tempting fixes are caught.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { injected } from './expectations.ts';
 import {
   describeFixes,
   describeHealthy,
@@ -17,32 +18,6 @@ import {
   sh,
   summary,
 } from './harness.ts';
-
-const INJECTED: Record<string, string[]> = {
-  selector: [
-    'service-answers-from-nodes',
-    'service-answers-from-pods',
-    'every-backend-answers',
-    'endpoints-listed',
-    'no-reject-rule',
-    'endpoints-follow-deployment',
-  ],
-  readiness: [
-    'service-answers-from-nodes',
-    'service-answers-from-pods',
-    'every-backend-answers',
-    'endpoints-listed',
-    'no-reject-rule',
-    'endpoints-follow-deployment',
-  ],
-  manual: [
-    'service-answers-from-nodes',
-    'service-answers-from-pods',
-    'every-backend-answers',
-    'endpoints-listed',
-    'no-reject-rule',
-  ],
-};
 
 explainSkip();
 
@@ -84,7 +59,7 @@ for (const variant of ['selector', 'readiness', 'manual']) {
 
     it('check fails on the checks that name the fault', async () => {
       const r = await grade(t, 'injected');
-      expect(failing(r)).toEqual(INJECTED[variant]);
+      expect(failing(r)).toEqual(injected('no-endpoints', variant));
       expect(r.checks.find((c) => c.id === 'no-reject-rule')?.why).toContain('has no endpoints');
       expect(r.checks.find((c) => c.id === 'same-cluster-ip')?.passed).toBe(true);
     });
@@ -93,7 +68,7 @@ for (const variant of ['selector', 'readiness', 'manual']) {
       'no-endpoints',
       variant,
       () => t,
-      () => INJECTED[variant],
+      () => injected('no-endpoints', variant),
     );
   });
 }

@@ -6,6 +6,7 @@
  * route back and a route that a reboot loses are caught.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { injected } from './expectations.ts';
 import {
   describeFixes,
   describeHealthy,
@@ -20,7 +21,7 @@ import {
   summary,
 } from './harness.ts';
 
-const INJECTED = ['nodes-reach-kubernetes-svc', 'host-network-pods-reach-apiserver'];
+const INJECTED = injected('service-route-src');
 
 explainSkip();
 
