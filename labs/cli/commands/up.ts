@@ -1,11 +1,16 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { classify, resolveTarget, UnknownTargetError } from '../../daemon/catalogue.ts';
 import { ensureDaemon, findDaemon } from '../../daemon/client.ts';
 import { generateLabName, invalidLabName } from '../../daemon/names.ts';
 import { daemonPaths, labDir } from '../../daemon/paths.ts';
 import type { LabStatus } from '../../daemon/types.ts';
 import { getDriver, isDriverInstalled, UnknownDriverError } from '../../drivers/registry.ts';
-import { boolFlag, flag, UsageError } from '../args.ts';
+import type { Language } from '../../scenarios/format.ts';
+import { scenarioDir } from '../../scenarios/loader.ts';
+import { scenarioPlan } from '../../scenarios/plan.ts';
+import { boolFlag, flag, type ParsedArgs, UsageError } from '../args.ts';
+import { nextSteps } from '../next-steps.ts';
 import {
   checkFlags,
   EXIT_FAILED,
@@ -15,6 +20,7 @@ import {
   positionals,
   printJson,
 } from './lab-common.ts';
+import { language } from './lang.ts';
 import { formatMs, ProgressView } from './progress.ts';
 import type { Command } from './types.ts';
 
@@ -23,36 +29,60 @@ function defaultDriver(): string {
   return process.env.SVC_LABS_DRIVER || 'netns';
 }
 
-function summary(status: LabStatus): {
+function summary(
+  status: LabStatus,
+  lang: Language,
+): {
   name: string;
   kubeconfig?: string;
   apiserver?: string;
   nodes: LabStatus['nodes'];
+  scenario?: string;
+  story?: string;
 } {
   return {
     name: status.name,
     kubeconfig: status.kubeconfig,
     apiserver: status.apiserver,
     nodes: status.nodes,
+    ...(status.scenario
+      ? { scenario: status.scenario, story: join(scenarioDir(status.scenario), `story.${lang}.md`) }
+      : {}),
   };
+}
+
+/** `--lang X` when it picks another language than SVC_LABS_LANG or the locale would (for hint, check). */
+function langToRepeat(args: ParsedArgs, lang: Language): string | undefined {
+  if (flag(args, 'lang') === undefined) return undefined;
+  let byDefault: Language;
+  try {
+    byDefault = language({ positional: [], flags: new Map(), rest: [] });
+  } catch {
+    byDefault = 'en';
+  }
+  return lang === byDefault ? undefined : lang;
 }
 
 export const up: Command = {
   name: 'up',
-  usage: 'up <scenario|environment> [--driver netns|kind] [--name N] [--no-fault] [--dry-run]',
+  usage:
+    'up <scenario|environment> [--driver netns|kind] [--name N] [--no-fault] [--dry-run] [--lang en|zh-CN]',
   summary: 'build a lab (and inject its fault); prints its name and how to use kubectl with it',
   help: [
     'An environment builds its lab without a fault (see labctl scenarios); --variant V picks a variant of a scenario.',
     'Builds the lab in the lab daemon (started on demand) and follows its progress.',
-    'With --json, prints {name, kubeconfig, apiserver, nodes} once the lab is ready (progress goes to stderr).',
+    'Once a scenario lab is ready, prints its story (in --lang) and the commands to use: hint, check, reset.',
+    'With --json, prints {name, kubeconfig, apiserver, nodes} once the lab is ready (progress goes to stderr),',
+    'and for a scenario lab its scenario id and the path of its story.',
     '--dry-run resolves the scenario and driver and prints the plan without building anything.',
     `The default driver is netns (SVC_LABS_DRIVER overrides it).`,
   ].join('\n'),
-  valueFlags: new Set(['driver', 'name', 'variant']),
+  valueFlags: new Set(['driver', 'name', 'variant', 'lang']),
   async run(args) {
-    checkFlags(args, ['driver', 'name', 'variant', 'no-fault', 'dry-run']);
+    checkFlags(args, ['driver', 'name', 'variant', 'no-fault', 'dry-run', 'lang']);
     const [targetName] = positionals(args, 1, 1, 'the scenario or environment to build');
     const json = boolFlag(args, 'json');
+    const lang = language(args);
     const driverName = flag(args, 'driver') ?? defaultDriver();
     const name = flag(args, 'name');
     if (name !== undefined) {
@@ -124,16 +154,11 @@ export const up: Command = {
       if (last.type !== 'ready') return EXIT_FAILED;
       const status = last.data;
       if (json) {
-        printJson(summary(status));
+        printJson(summary(status, lang));
         return EXIT_OK;
       }
       console.log(`\nLab ${status.name} is ready (${formatMs(status.buildMs ?? 0)}).\n`);
-      console.log(`  export KUBECONFIG=${status.kubeconfig}`);
-      console.log('  kubectl get nodes\n');
-      console.log(
-        `  labctl shell ${status.name}      # a shell on ${status.nodes.find((n) => n.role === 'control-plane')?.name ?? 'a node'}`,
-      );
-      console.log(`  labctl down ${status.name}       # tear it down`);
+      process.stdout.write(nextSteps(status, { lang, langFlag: langToRepeat(args, lang) }));
       return EXIT_OK;
     });
   },
@@ -208,6 +233,10 @@ async function dryRun(
         dir: labDir(daemonPaths(), name),
       })
     : undefined;
+  // What the scenario engine does once the driver has built the environment (every driver).
+  const scenarioSteps = resolved.scenario
+    ? scenarioPlan({ scenario: resolved.scenario, variant: request.variant, noFault: request.noFault })
+    : undefined;
   const plan = {
     name,
     driver: request.driver,
@@ -223,6 +252,7 @@ async function dryRun(
     driverAvailable: availability,
     nameTaken: taken,
     ...(steps ? { plan: steps.json } : {}),
+    ...(scenarioSteps ? { scenarioPlan: scenarioSteps } : {}),
   };
   if (json) printJson(plan);
   else {
@@ -242,6 +272,7 @@ async function dryRun(
       if (!request.name) console.log(`(a fresh lab name each run; --name ${name} gives this exact plan)`);
       console.log(`\n${steps.text}`);
     }
+    if (scenarioSteps) console.log(`\n${scenarioSteps}`);
     if (!availability.ok)
       console.log(
         `The ${plan.driver} driver cannot run here: ${availability.reason}${availability.fix ? `\n  fix: ${availability.fix}` : ''}`,

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evaluateKind, probeKind } from '../../../labs/drivers/kind/prereqs.ts';
+import { listScenarioIds } from '../../../labs/scenarios/loader.ts';
 import { labctl, makeState } from '../../integration/daemon/helpers.ts';
 
 const state = makeState('tkind');
@@ -82,6 +83,21 @@ describe('labctl up --driver kind --dry-run', () => {
     ]);
     expect(out.plan.teardown).toContain('docker network rm svcl-tjson-business');
     expect(out.driverAvailable.ok).toBe(ready);
+    nothingStarted();
+  });
+});
+
+describe.each(listScenarioIds())('labctl up %s --driver kind --dry-run', (id) => {
+  it('prints the environment’s kind plan, then what the scenario engine does on it', async () => {
+    const r = await labctl(state, ['up', id, '--driver', 'kind', '--dry-run', '--name', 'tscn']);
+    expect(r.code, r.stderr).toBe(ready ? 0 : 2);
+    const start = r.stdout.indexOf('# svc-labs: lab tscn on kind');
+    const engine = r.stdout.indexOf(`# ---- then the scenario engine (labs/scenarios): ${id}`);
+    expect(start).toBeGreaterThan(-1);
+    expect(engine).toBeGreaterThan(start);
+    expect(r.stdout).toContain('kind create cluster --name svcl-tscn --config -');
+    const script = r.stdout.slice(start, r.stdout.indexOf('\n\n', engine));
+    expect(spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' }).status).toBe(0);
     nothingStarted();
   });
 });
