@@ -23,12 +23,17 @@ const why = failing.map((f) => `${f.item}: ${f.detail}`).join('; ');
 if (!ready) console.warn(`kind end-to-end suite skipped: ${why}`);
 
 const BUILD_MS = 20 * 60_000;
-const state = mkdtempSync(join(tmpdir(), 'svcl-t-kind-'));
+// Made when the first lab is built: a skipped suite leaves nothing in /tmp.
+let stateDir: string | undefined;
+const state = (): string => {
+  stateDir ??= mkdtempSync(join(tmpdir(), 'svcl-t-kind-'));
+  return stateDir;
+};
 const built: KindLab[] = [];
 
 afterAll(async () => {
   for (const lab of built) await lab.destroy().catch(() => {});
-  rmSync(state, { recursive: true, force: true });
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 }, BUILD_MS);
 
 function sh(argv: string[]): string {
@@ -38,7 +43,7 @@ function sh(argv: string[]): string {
 
 async function build(env: 'virtualbox-3node' | 'two-master-business'): Promise<KindLab> {
   const name = `t${env === 'virtualbox-3node' ? 'vb' : 'tm'}${process.pid}`;
-  const dir = join(state, 'labs', name);
+  const dir = join(state(), 'labs', name);
   spawnSync('mkdir', ['-p', dir]);
   const lab = await new KindDriver().create(
     {
@@ -47,7 +52,7 @@ async function build(env: 'virtualbox-3node' | 'two-master-business'): Promise<K
       topology: environment(env),
       noFault: true,
       dir,
-      stateDir: state,
+      stateDir: state(),
       signal: new AbortController().signal,
     },
     () => {},
