@@ -50,8 +50,8 @@ export interface Baseline {
   namespaces: string[];
   objects: BaselineObject[];
   nodeFiles: { node: string; path: string; content: string }[];
-  /** Live network state per node (absent in baselines of older labs: reset then reboots). */
-  nodeState?: Record<string, NodeState>;
+  /** Live network state per node (none for the process driver, whose nodes are the host). */
+  nodeState: Record<string, NodeState>;
 }
 
 function keyOf(o: any): string {
@@ -187,8 +187,8 @@ export async function restoreObjects(
   ctx: LabContext,
   spec: ScenarioSpec,
   baseline: Baseline,
-  listed?: any[],
-): Promise<string[]> {
+  listed: any[],
+): Promise<{ report: string[]; putBack: string[] }> {
   const current = await listTracked(ctx, baseline.namespaces, listed);
   for (const [k, v] of await listExtra(ctx, spec)) current.set(k, v);
   const wanted = new Map(baseline.objects.map((o) => [o.key, o.manifest]));
@@ -232,18 +232,14 @@ export async function restoreObjects(
     });
     // The replaced Deployments' pods go at once too: a terminating pod that still serves would
     // keep answering for its Service (kube-proxy falls back to serving terminating endpoints).
-    const deployments = forceReplace.filter((m) => m.kind === 'Deployment');
-    if (deployments.length) {
-      const items = listed ?? (await ctx.getJson<{ items: any[] }>(['replicasets,pods', '-A']))?.items ?? [];
-      for (const d of deployments) {
-        const pods = podsOfDeployment(items, d.metadata.namespace, d.metadata.name);
-        if (pods.length) await forceDeletePods(ctx, d.metadata.namespace, pods);
-      }
+    for (const d of forceReplace.filter((m) => m.kind === 'Deployment')) {
+      const pods = podsOfDeployment(listed, d.metadata.namespace, d.metadata.name);
+      if (pods.length) await forceDeletePods(ctx, d.metadata.namespace, pods);
     }
   }
   done.push(...create.map((m) => `created ${keyOf(m)}`));
   done.push(...[...replace, ...forceReplace].map((m) => `restored ${keyOf(m)}`));
-  return done;
+  return { report: done, putBack: [...create, ...replace, ...forceReplace].map(keyOf) };
 }
 
 function podsOfDeployment(items: any[], namespace: string, name: string): string[] {
@@ -287,9 +283,8 @@ async function forceDeletePods(ctx: LabContext, namespace: string, names: string
 export async function recreateRelabelledPods(
   ctx: LabContext,
   namespaces: string[],
-  listed?: any[],
+  items: any[],
 ): Promise<string[]> {
-  const items = listed ?? (await ctx.getJson<{ items: any[] }>(['replicasets,pods', '-A']))?.items ?? [];
   const templates = new Map<string, Record<string, string>>();
   for (const o of items)
     if (o.kind === 'ReplicaSet')
@@ -318,10 +313,6 @@ export async function restoreNodeFiles(ctx: LabContext, baseline: Baseline): Pro
   await Promise.all(baseline.nodeFiles.map((f) => ctx.writeNodeFile(f.node, f.path, f.content)));
 }
 
-export async function rebootAll(ctx: LabContext): Promise<void> {
-  await Promise.all(ctx.nodes.map((n) => ctx.lab.reboot(n.name)));
-}
-
 export async function readNodeStates(ctx: LabContext, nodes: string[]): Promise<Record<string, NodeState>> {
   const out: Record<string, NodeState> = {};
   await Promise.all(
@@ -341,14 +332,14 @@ const COMPONENT_CONFIG: Record<string, Component> = {
 };
 
 /**
- * After restoreObjects: restart what reads a restored ConfigMap. A restored ConfigMap of the
- * system namespaces that no known component owns (a kubelet's, say) asks for every node to reboot.
+ * After restoreObjects: restart what reads a ConfigMap it put back (keys as `Kind/ns/name`). One
+ * of the system namespaces that no known component owns (a kubelet's, say) asks for every node
+ * to reboot.
  */
-export async function restartForConfig(ctx: LabContext, restored: string[]): Promise<{ rebootAll: boolean }> {
-  const keys = restored.map((r) => r.replace(/^(restored|created|deleted) /, ''));
+export async function restartForConfig(ctx: LabContext, putBack: string[]): Promise<{ rebootAll: boolean }> {
   const components = new Set<Component>();
   let rebootAll = false;
-  for (const k of keys) {
+  for (const k of putBack) {
     const c = COMPONENT_CONFIG[k];
     if (c) components.add(c);
     else if (/^ConfigMap\/(kube-system|kube-flannel)\//.test(k)) rebootAll = true;
@@ -440,11 +431,9 @@ export async function restoreNodeStates(
 }
 
 /** A stale overwrite annotation would pin flannel's public IP whatever the learner fixed. */
-export async function clearFlannelOverrides(ctx: LabContext, listed?: any[]): Promise<string[]> {
+export async function clearFlannelOverrides(ctx: LabContext, listed: any[]): Promise<string[]> {
   const key = 'flannel.alpha.coreos.com/public-ip-overwrite';
-  const nodes = (listed ?? (await ctx.getJson<{ items: any[] }>(['nodes']))?.items ?? []).filter(
-    (o) => o.kind === 'Node',
-  );
+  const nodes = listed.filter((o) => o.kind === 'Node');
   const pinned = nodes
     .filter((n) => n.metadata?.annotations?.[key] !== undefined)
     .map((n) => n.metadata.name);

@@ -25,7 +25,6 @@ import {
   clearFlannelOverrides,
   listForReset,
   type NodeRepair,
-  rebootAll,
   recreateRelabelledPods,
   restartForConfig,
   restoreNodeFiles,
@@ -273,45 +272,29 @@ export class ScenarioSession {
         steps.push({ step, ms: Math.round(performance.now() - t) });
       };
       const started = performance.now();
+      const ready = !this.state.settleRunningOnly;
       let objects: string[] = [];
       let nodes: NodeRepair[] = [];
-      if (!baseline.nodeState) {
-        // A baseline from before node states were recorded: taken before injection.
-        await timed('api objects', async () => {
-          await restoreObjects(ctx, this.scenario.spec, baseline);
-          await recreateRelabelledPods(ctx, baseline.namespaces);
-          await clearFlannelOverrides(ctx);
-        });
-        await timed('node files', async () => {
-          await restoreNodeFiles(ctx, baseline);
-          await placeFiles(ctx, this.scenario);
-        });
-        await timed('reboot nodes', () => rebootAll(ctx));
-        await timed('settle', () => ctx.settle({ timeoutMs: 90_000 }));
-        await timed('inject', () => this.injectAgain(ctx));
-      } else {
-        const nodeState = baseline.nodeState;
-        let rebootEvery = false;
-        await timed('api objects', async () => {
-          const listed = await listForReset(ctx);
-          const changed = [
-            ...(await restoreObjects(ctx, this.scenario.spec, baseline, listed)),
-            ...(await recreateRelabelledPods(ctx, baseline.namespaces, listed)),
-            ...(await clearFlannelOverrides(ctx, listed)),
-          ];
-          rebootEvery = (await restartForConfig(ctx, changed)).rebootAll;
-          if (changed.length) await ctx.settle({ timeoutMs: 90_000, ready: !this.state.settleRunningOnly });
-          objects = changed;
-        });
-        await timed('node files', async () => {
-          await restoreNodeFiles(ctx, baseline);
-          await placeFiles(ctx, this.scenario);
-        });
-        await timed('node state', async () => {
-          const all = rebootEvery ? new Set(ctx.nodes.map((n) => n.name)) : new Set<string>();
-          nodes = await restoreNodeStates(ctx, nodeState, all, !this.state.settleRunningOnly);
-        });
-      }
+      let rebootEvery = false;
+      await timed('api objects', async () => {
+        const listed = await listForReset(ctx);
+        const restored = await restoreObjects(ctx, this.scenario.spec, baseline, listed);
+        objects = [
+          ...restored.report,
+          ...(await recreateRelabelledPods(ctx, baseline.namespaces, listed)),
+          ...(await clearFlannelOverrides(ctx, listed)),
+        ];
+        rebootEvery = (await restartForConfig(ctx, restored.putBack)).rebootAll;
+        if (objects.length) await ctx.settle({ timeoutMs: 90_000, ready });
+      });
+      await timed('node files', async () => {
+        await restoreNodeFiles(ctx, baseline);
+        await placeFiles(ctx, this.scenario);
+      });
+      await timed('node state', async () => {
+        const all = new Set(rebootEvery ? ctx.nodes.map((n) => n.name) : []);
+        nodes = await restoreNodeStates(ctx, baseline.nodeState, all, ready);
+      });
       this.state.resets++;
       this.save();
       return {
