@@ -14,12 +14,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KindDriver } from '../../../labs/drivers/kind/driver.ts';
 import type { KindLab } from '../../../labs/drivers/kind/lab.ts';
-import { evaluateKind, probeKind } from '../../../labs/drivers/kind/prereqs.ts';
+import { kindAvailability } from '../../../labs/drivers/kind/prereqs.ts';
 import { environment } from '../../../labs/environments/index.ts';
 
-const failing = evaluateKind(await probeKind()).filter((f) => f.level === 'fail');
-const ready = failing.length === 0;
-const why = failing.map((f) => `${f.item}: ${f.detail}`).join('; ');
+const availability = await kindAvailability();
+const ready = availability.ok;
+const why = availability.reason ?? '';
 if (!ready) console.warn(`kind end-to-end suite skipped: ${why}`);
 
 const BUILD_MS = 20 * 60_000;

@@ -10,13 +10,13 @@
  * get it). It takes long (a cluster per scenario and variant): SVCL_KIND_SCENARIOS=id,id narrows it.
  */
 import { describe, it } from 'vitest';
-import { evaluateKind, probeKind } from '../../../labs/drivers/kind/prereqs.ts';
+import { kindAvailability } from '../../../labs/drivers/kind/prereqs.ts';
 import { injected, scenarioCases } from '../scenarios/expectations.ts';
 import { describeScenarioOn } from '../scenarios/harness.ts';
 
-const failing = evaluateKind(await probeKind()).filter((f) => f.level === 'fail');
-const ready = failing.length === 0;
-const why = failing.map((f) => `${f.item}: ${f.detail}`).join('; ');
+const availability = await kindAvailability();
+const ready = availability.ok;
+const why = availability.reason ?? '';
 if (!ready) console.warn(`kind scenario suite skipped: ${why}`);
 
 const only = (process.env.SVCL_KIND_SCENARIOS ?? '').split(',').filter(Boolean);
